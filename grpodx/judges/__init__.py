@@ -1,0 +1,6 @@
+"""Judges: score a finished episode in [0, 1] with a named breakdown."""
+
+from grpodx.judges.base import Judge
+from grpodx.judges.offline import OfflineJudge
+
+__all__ = ["Judge", "OfflineJudge"]

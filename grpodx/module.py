@@ -1,0 +1,162 @@
+"""The LightningModule: rollout episode groups, then the GRPO update on the doctor's own tokens."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, is_dataclass
+
+import lightning as L
+import torch
+
+from grpodx import grpo
+from grpodx.cases import CaseBatch
+from grpodx.doctor import Doctor, DoctorConfig
+from grpodx.doctor.loading import load_doctor_model
+from grpodx.environment import DiagnosisEnvironment
+from grpodx.episode import Episode
+from grpodx.errors import ConfigError
+from grpodx.grpo_config import GRPOConfig
+from grpodx.judges import Judge, OfflineJudge
+from grpodx.patients import OfflinePatient, Patient
+from grpodx.sequences import collate, episode_rows, pack
+
+
+class DiagnosisGRPO(L.LightningModule):
+    """GRPO on a LoRA doctor: each step draws cases, runs G episodes of each, and updates.
+
+    Args:
+        doctor: model, LoRA adapter and sampling (see DoctorConfig).
+        patient: the patient simulator (class_path); default the offline knowledge-base patient.
+        judge: the judge (class_path); default the offline knowledge-base judge.
+        group_size: G, episodes per case (>= 2: advantages compare episodes of one case).
+        max_turns: doctor turns before the episode ends (the last one asks for a diagnosis).
+        grpo: loss and optimizer settings (see GRPOConfig).
+    """
+
+    def __init__(self, doctor: DoctorConfig | None = None, patient: Patient | None = None,
+                 judge: Judge | None = None, group_size: int = 4, max_turns: int = 5,
+                 grpo: GRPOConfig | None = None):
+        super().__init__()
+        if group_size < 2:
+            raise ConfigError("model.init_args.group_size", f"must be >= 2, got {group_size}",
+                              "GRPO compares episodes of one case: use e.g. 4")
+        if max_turns < 1:
+            raise ConfigError("model.init_args.max_turns", f"must be >= 1, got {max_turns}", "use e.g. 5")
+        self.doctor_config = doctor or DoctorConfig()
+        self.grpo_config = grpo or GRPOConfig()
+        self.doctor_config.validate()
+        self.grpo_config.validate()
+        self.environment = DiagnosisEnvironment(patient or OfflinePatient(), judge or OfflineJudge(), max_turns)
+        self.group_size = group_size
+        self.automatic_optimization = False  # one rollout feeds num_iterations updates of micro-batches
+        self.strict_loading = False  # checkpoints hold only the LoRA weights
+        self.save_hyperparameters(ignore=["patient", "judge"])
+        self.policy: Doctor | None = None
+
+    def configure_model(self) -> None:
+        """Load weights lazily, after every config value has been validated."""
+        if self.policy is None:
+            model, tokenizer = load_doctor_model(self.doctor_config)
+            self.policy = Doctor(model, tokenizer, self.doctor_config)
+
+    def configure_optimizers(self):
+        params = [p for p in self.parameters() if p.requires_grad]
+        return torch.optim.AdamW(params, lr=self.grpo_config.learning_rate,
+                                 weight_decay=self.grpo_config.weight_decay)
+
+    # ---- training -------------------------------------------------------------------------------
+    def training_step(self, batch: CaseBatch, batch_idx: int) -> dict:
+        started = time.perf_counter()
+        episodes, stats = self.environment.run(self.policy, batch.cases, self.group_size, greedy=False)
+        rewards, valid = self._rewards(episodes)
+        advantages = grpo.group_advantages(rewards, valid, self.grpo_config.scale_rewards)
+        update_started = time.perf_counter()
+        terms = self._update(episodes, advantages.flatten(), valid.flatten())
+        g = self.grpo_config
+        metrics = {
+            "train/loss": terms["loss"], "train/kl": terms["kl"], "train/clip_ratio": terms["clip_ratio"],
+            "train/zero_std_groups": float(grpo.zero_std_groups(rewards, valid)),
+            "train/failed_episodes": float((~valid).sum()),
+            "train/doctor_tokens_per_s": stats.doctor_tokens_per_s,
+            "train/doctor_tokens": float(stats.doctor_tokens),
+            "time/doctor_s": stats.doctor_seconds, "time/patient_s": stats.patient_seconds,
+            "time/judge_s": stats.judge_seconds, "time/update_s": time.perf_counter() - update_started,
+            "time/step_s": time.perf_counter() - started,
+            "train/learning_rate": g.learning_rate,
+        }
+        self.log_dict(metrics, on_step=True, on_epoch=False, batch_size=len(episodes))
+        return {"episodes": episodes, "rollout": stats, "advantages": advantages.detach()}
+
+    def _rewards(self, episodes: list[Episode]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Rewards [cases, G] and a validity mask; failed episodes never get a made-up reward."""
+        values = [e.score.reward if e.score is not None and not e.failed else 0.0 for e in episodes]
+        if any(not math.isfinite(v) for v in values):
+            raise FloatingPointError("a judge returned a non-finite reward; the step is stopped "
+                                     "before any weight changes")
+        shape = (len(episodes) // self.group_size, self.group_size)
+        valid = torch.tensor([not e.failed and e.score is not None for e in episodes]).view(shape)
+        return torch.tensor(values, dtype=torch.float32).view(shape), valid
+
+    def _update(self, episodes: list[Episode], advantages: torch.Tensor, valid: torch.Tensor) -> dict:
+        """num_iterations optimizer updates over micro-batches of the rollout's doctor tokens."""
+        g, optimizer = self.grpo_config, self.optimizers()
+        include = [bool(v) and (g.beta > 0 or a != 0) for v, a in zip(valid.tolist(), advantages.tolist())]
+        rows = episode_rows(episodes, include)
+        totals = {"loss": 0.0, "kl": 0.0, "clip_ratio": 0.0}
+        batches = [collate(b, self.policy.tokenizer.pad_token_id) for b in pack(rows, g.micro_batch_tokens)]
+        all_episode_ids = torch.cat([b.episode_ids for b in batches]) if batches else torch.zeros(0, dtype=torch.long)
+        weights = grpo.aggregation_weights(all_episode_ids, len(episodes), g.aggregation)
+        weights = torch.split(weights, [len(b.targets) for b in batches])
+        # With no rows (every group had equal rewards) the optimizer still steps, gradient-free, so
+        # global_step always counts rollouts x num_iterations and resume lands where expected.
+        old = self._frozen_log_probs(batches) if g.num_iterations > 1 and batches else None
+        ref = self._frozen_log_probs(batches, reference=True) if g.beta > 0 and batches else None
+        for _ in range(g.num_iterations):
+            for i, mb in enumerate(batches):
+                log_probs = self._log_probs(mb)
+                terms = grpo.policy_loss(
+                    log_probs, old[i] if old else log_probs.detach(), advantages[mb.episode_ids].to(log_probs),
+                    weights[i].to(log_probs), g.epsilon, g.epsilon_high or g.epsilon, g.beta,
+                    ref[i] if ref else None)
+                if not torch.isfinite(terms.loss):
+                    raise FloatingPointError("non-finite GRPO loss; the step is stopped before the "
+                                             "optimizer touches the weights")
+                self.manual_backward(terms.loss)
+                for key in totals:
+                    totals[key] += float(getattr(terms, key).detach()) / g.num_iterations
+            self.clip_gradients(optimizer, gradient_clip_val=g.max_grad_norm, gradient_clip_algorithm="norm")
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+        return totals
+
+    def _log_probs(self, mb) -> torch.Tensor:
+        hidden = self.policy.hidden_states(mb.input_ids.to(self.device), mb.attention_mask.to(self.device))
+        picked = hidden[mb.rows.to(self.device), mb.positions.to(self.device)]
+        return grpo.selective_log_probs(picked, self.policy.lm_head_weight, mb.targets.to(self.device),
+                                        self.grpo_config.logprob_chunk)
+
+    @torch.no_grad()
+    def _frozen_log_probs(self, batches, reference: bool = False) -> list[torch.Tensor]:
+        """log-probs with no gradient: the rollout policy (for the ratio) or the reference (for KL)."""
+        if reference:
+            with self.policy.reference_policy():
+                return [self._log_probs(mb) for mb in batches]
+        return [self._log_probs(mb) for mb in batches]
+
+    # ---- validation / test ----------------------------------------------------------------------
+    def validation_step(self, batch: CaseBatch, batch_idx: int) -> dict:
+        episodes, _ = self.environment.run(self.policy, batch.cases, group_size=1, greedy=True)
+        return {"episodes": episodes}
+
+    def test_step(self, batch: CaseBatch, batch_idx: int) -> dict:
+        return self.validation_step(batch, batch_idx)
+
+    # ---- checkpoints ----------------------------------------------------------------------------
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        """Keep only trainable (LoRA) weights: the frozen base is reloaded from its source."""
+        trainable = {n for n, p in self.named_parameters() if p.requires_grad}
+        checkpoint["state_dict"] = {k: v for k, v in checkpoint["state_dict"].items() if k in trainable}
+        # plain dicts, so the checkpoint loads with torch.load(weights_only=True)
+        checkpoint["hyper_parameters"] = {k: asdict(v) if is_dataclass(v) else v
+                                          for k, v in checkpoint.get("hyper_parameters", {}).items()}

@@ -1,0 +1,83 @@
+"""Doctor turns as training sequences: exact sampled ids in the context they were sampled in.
+
+Each doctor turn becomes one row, prompt ids + completion ids; only completion positions are
+scored, so patient, system and padding tokens are masked by construction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from grpodx.episode import Episode
+
+
+@dataclass(frozen=True)
+class Row:
+    """One doctor turn of one episode: `ids[completion_start:]` are the sampled tokens."""
+
+    episode: int
+    ids: list[int]
+    completion_start: int
+
+    @property
+    def num_completion_tokens(self) -> int:
+        return len(self.ids) - self.completion_start
+
+
+@dataclass
+class MicroBatch:
+    """Right-padded rows plus where each scored token sits: hidden[row, position] predicts target."""
+
+    input_ids: Tensor
+    attention_mask: Tensor
+    rows: Tensor
+    positions: Tensor
+    targets: Tensor
+    episode_ids: Tensor
+
+
+def episode_rows(episodes: list[Episode], include: list[bool]) -> list[Row]:
+    """Rows for every doctor turn of the included episodes (turns with no sampled token skipped)."""
+    return [Row(i, t.prompt_ids + t.completion_ids, len(t.prompt_ids))
+            for i, (episode, keep) in enumerate(zip(episodes, include)) if keep
+            for t in episode.doctor_turns if t.completion_ids]
+
+
+def pack(rows: list[Row], max_tokens: int) -> list[list[Row]]:
+    """Group rows into micro-batches whose padded size (rows x longest) stays under max_tokens.
+
+    Sorting by length keeps padding low; a row longer than max_tokens gets a micro-batch alone.
+    """
+    batches, current, longest = [], [], 0
+    for row in sorted(rows, key=lambda r: len(r.ids)):
+        width = max(longest, len(row.ids))
+        if current and width * (len(current) + 1) > max_tokens:
+            batches.append(current)
+            current, width = [], len(row.ids)
+        current.append(row)
+        longest = width
+    if current:
+        batches.append(current)
+    return batches
+
+
+def collate(rows: list[Row], pad_id: int) -> MicroBatch:
+    """Tensors for one micro-batch; targets are the completion ids, predicted one position earlier."""
+    width = max(len(r.ids) for r in rows)
+    input_ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    attention = torch.zeros((len(rows), width), dtype=torch.long)
+    row_idx, positions, targets, episode_ids = [], [], [], []
+    for b, row in enumerate(rows):
+        input_ids[b, : len(row.ids)] = torch.tensor(row.ids)
+        attention[b, : len(row.ids)] = 1
+        for p in range(row.completion_start, len(row.ids)):
+            row_idx.append(b)
+            positions.append(p - 1)
+            targets.append(row.ids[p])
+            episode_ids.append(row.episode)
+    as_long = lambda xs: torch.tensor(xs, dtype=torch.long)  # noqa: E731
+    return MicroBatch(input_ids, attention, as_long(row_idx), as_long(positions), as_long(targets),
+                      as_long(episode_ids))

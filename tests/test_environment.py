@@ -1,0 +1,84 @@
+"""The environment on a real (tiny, random) model: groups, batching and what each party sees."""
+
+import random
+
+import pytest
+
+from grpodx.doctor import Doctor
+from grpodx.environment import DiagnosisEnvironment
+from grpodx.judges import OfflineJudge
+from grpodx.knowledge import sample_case
+from grpodx.patients import OfflinePatient
+from grpodx.patients.base import mentions
+
+
+class RecordingPatient(OfflinePatient):
+    """The offline patient, recording exactly what it was shown."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def reply(self, case, doctor_text, history):
+        self.seen.append((doctor_text, history))
+        return super().reply(case, doctor_text, history)
+
+
+class CountingDoctor(Doctor):
+    """The real doctor, counting its batched sampling calls."""
+
+    def __init__(self, doctor):
+        super().__init__(doctor.model, doctor.tokenizer, doctor.config)
+        self.batch_sizes = []
+
+    def sample(self, prompts, greedy=False):
+        self.batch_sizes.append(len(prompts))
+        return super().sample(prompts, greedy)
+
+
+class ScriptedDoctor(CountingDoctor):
+    """Real tokenizer, scripted text: checks that reasoning never reaches the patient."""
+
+    def sample(self, prompts, greedy=False):
+        self.batch_sizes.append(len(prompts))
+        text = "<reason>SECRET-REASONING maybe the hidden thing</reason> Do you have a fever?<|im_end|>"
+        return [self.tokenizer(text, add_special_tokens=False)["input_ids"] for _ in prompts]
+
+
+@pytest.fixture()
+def cases(kb):
+    return [sample_case(kb, c, random.Random(i), f"e{i}") for i, c in enumerate(kb.conditions[:2])]
+
+
+def test_groups_share_the_case_and_each_turn_is_one_batched_call(tiny_doctor, cases):
+    doctor = CountingDoctor(tiny_doctor)
+    env = DiagnosisEnvironment(OfflinePatient(), OfflineJudge(), max_turns=3)
+    episodes, stats = env.run(doctor, cases, group_size=3)
+    assert len(episodes) == 6
+    for c, case in enumerate(cases):
+        assert all(e.case is case and e.group == c for e in episodes[c * 3:(c + 1) * 3])
+    assert doctor.batch_sizes[0] == 6 and len(doctor.batch_sizes) <= 3
+    assert all(0 <= e.score.reward <= 1 for e in episodes)
+    assert stats.doctor_tokens == sum(len(t.completion_ids) for e in episodes for t in e.doctor_turns)
+    for e in episodes:
+        assert e.num_turns == 3 or e.final_diagnosis is not None
+        for turn in e.doctor_turns:  # the loss scores exactly what was sampled
+            assert turn.text == tiny_doctor.decode(turn.completion_ids)
+
+
+def test_doctor_prompts_never_hold_the_diagnosis_and_patient_never_sees_reasoning(tiny_doctor, cases):
+    doctor, patient = ScriptedDoctor(tiny_doctor), RecordingPatient()
+    episodes, _ = DiagnosisEnvironment(patient, OfflineJudge(), max_turns=3).run(doctor, cases, group_size=2)
+    assert patient.seen
+    for doctor_text, history in patient.seen:
+        assert "SECRET" not in doctor_text and "<reason>" not in doctor_text
+        assert all("SECRET" not in m["text"] and "<reason>" not in m["text"] for m in history)
+    for e in episodes:
+        for t, turn in enumerate(e.doctor_turns):
+            prompt = tiny_doctor.tokenizer.decode(turn.prompt_ids).lower()
+            assert not mentions(prompt, e.case.diagnosis_names)
+            if t > 0:  # earlier reasoning was removed from the doctor's own context
+                assert "secret-reasoning" not in prompt
+        assert "SECRET" in e.transcript()[1]["reasoning"]  # the judge's view keeps it
+    last_prompt = tiny_doctor.tokenizer.decode(episodes[0].doctor_turns[-1].prompt_ids)
+    assert "last turn" in last_prompt.lower()
