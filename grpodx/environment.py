@@ -55,6 +55,7 @@ class DiagnosisEnvironment:
     def run(self, doctor, cases: list[Case], group_size: int, greedy: bool = False,
             on_turn: Callable[[int, int], None] | None = None) -> tuple[list[Episode], RolloutStats]:
         """Episodes in case-major order (case c, episode g at index c * group_size + g)."""
+        cases = self.patient.prepare(cases)
         episodes = [Episode(case, group=c) for c, case in enumerate(cases) for _ in range(group_size)]
         stats = RolloutStats()
         for turn in range(self.max_turns):

@@ -59,6 +59,7 @@ class DiagnosisGRPO(L.LightningModule):
         if self.policy is None:
             model, tokenizer = load_doctor_model(self.doctor_config)
             self.policy = Doctor(model, tokenizer, self.doctor_config)
+            self.policy.train()  # from_pretrained returns eval mode; sampling switches to eval itself
 
     def configure_optimizers(self):
         params = [p for p in self.parameters() if p.requires_grad]
@@ -85,6 +86,9 @@ class DiagnosisGRPO(L.LightningModule):
             "time/step_s": time.perf_counter() - started,
             "train/learning_rate": g.learning_rate,
         }
+        for party in (self.environment.patient, self.environment.judge):
+            if hasattr(party, "drain_usage"):  # API accounting: tokens, latency, cost since last step
+                metrics.update(party.drain_usage())
         self.log_dict(metrics, on_step=True, on_epoch=False, batch_size=len(episodes))
         return {"episodes": episodes, "rollout": stats, "advantages": advantages.detach()}
 

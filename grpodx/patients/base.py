@@ -15,6 +15,14 @@ class Patient:
     them concurrently; the default just loops.
     """
 
+    def prepare(self, cases: list[Case]) -> list[Case]:
+        """Called once per step before any episode starts; returns the cases to play (one per group).
+
+        The offline patient plays the given cases; an LLM patient in "free" mode may pick the
+        disease here (seed behaviour), so all G episodes of a group share it.
+        """
+        return cases
+
     def reply(self, case: Case, doctor_text: str, history: list[dict]) -> PatientReply:
         raise NotImplementedError
 

@@ -21,10 +21,12 @@ NOT_UNDERSTOOD = "I'm not sure what you mean. Could you ask me about a specific 
 
 
 def questions_in(text: str) -> list[str]:
-    """The questions in a doctor's visible text: sentences ending in '?' or opening like one."""
+    """The questions in a doctor's visible text: sentences ending in '?' or opening like one.
+
+    Statements are not answered: a doctor must ask to uncover a finding (and earn judge credit).
+    """
     sentences = [s.strip() for s in re.split(r"(?<=[?.!])\s+|\n+", text) if s.strip()]
-    asked = [s for s in sentences if s.endswith("?") or _QUESTION_START.match(s)]
-    return asked or ([text.strip()] if text.strip() else [])
+    return [s for s in sentences if s.endswith("?") or _QUESTION_START.match(s)]
 
 
 def _cue_hits(question: str, finding_cues: tuple[str, ...]) -> int:
