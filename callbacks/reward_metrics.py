@@ -8,7 +8,7 @@ from torchmetrics import MeanMetric
 
 from grpodx.episode_metrics import episode_values, scored
 
-KEYS = ("reward", "accuracy", "partial_credit", "turns", "format", "no_final")
+KEYS = ("reward", "accuracy", "top3", "partial_credit", "turns", "format", "no_final")
 
 
 class RewardMetrics(L.Callback):

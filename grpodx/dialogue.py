@@ -75,3 +75,19 @@ def final_diagnosis(visible_text: str) -> str | None:
     """The diagnosis that ends the episode: the first `Final diagnosis:` line, or None."""
     answers = final_diagnoses(visible_text)
     return answers[0] if answers else None
+
+
+_DIFFERENTIAL = re.compile(r"differential(?:\s+diagnos[ie]s)?\s*[:\-\u2013]\s*(.*)", re.IGNORECASE)
+_NUMBERED = re.compile(r"^\s*(?:\d+[.)]|[-*\u2022])\s+(.+)$", re.MULTILINE)
+
+
+def differential(visible_text: str) -> list[str]:
+    """The ranked differential a doctor lists before `Final diagnosis:` (for top-3 accuracy).
+
+    Either a `Differential: A, B, C` line (comma or semicolon separated) or a numbered/bulleted
+    list; the final diagnosis itself is not part of it.
+    """
+    head = _FINAL.split(visible_text, maxsplit=1)[0]
+    match = _DIFFERENTIAL.search(head)
+    items = re.split(r"[;,]|\bor\b", match.group(1)) if match else _NUMBERED.findall(head)
+    return [i.strip().strip("*_`\"' .") for i in items if i.strip().strip("*_`\"' .")][:10]

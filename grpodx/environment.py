@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from grpodx.cases import Case
-from grpodx.dialogue import final_diagnosis, split_reasoning
+from grpodx.dialogue import differential, final_diagnosis, split_reasoning
 from grpodx.doctor.prompting import doctor_messages
 from grpodx.episode import DoctorTurn, Episode
 from grpodx.judges.base import Judge
@@ -92,3 +92,5 @@ class DiagnosisEnvironment:
             episode.doctor_turns.append(DoctorTurn(prompt, completion, text, split.visible_text,
                                                    split.reasoning, split.well_formed))
             episode.final_diagnosis = final_diagnosis(split.visible_text)
+            if episode.final_diagnosis is not None:
+                episode.differential = differential(split.visible_text)

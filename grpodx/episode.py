@@ -61,6 +61,7 @@ class Episode:
     doctor_turns: list[DoctorTurn] = field(default_factory=list)
     patient_replies: list[PatientReply] = field(default_factory=list)
     final_diagnosis: str | None = None
+    differential: list[str] = field(default_factory=list)
     score: Score | None = None
 
     @property

@@ -3,6 +3,15 @@
 from __future__ import annotations
 
 from grpodx.episode import Episode
+from grpodx.judges.diagnosis_credit import names_match
+
+
+def top_k_hit(episode: Episode, k: int = 3) -> bool:
+    """Is the hidden diagnosis among the final diagnosis plus the first entries of the differential?"""
+    if episode.final_diagnosis is None:
+        return False
+    ranked = [episode.final_diagnosis] + [d for d in episode.differential if d != episode.final_diagnosis]
+    return any(names_match(answer, episode.case) for answer in ranked[:k])
 
 
 def episode_values(episode: Episode) -> dict[str, float]:
@@ -11,7 +20,8 @@ def episode_values(episode: Episode) -> dict[str, float]:
     turns = episode.doctor_turns
     return {
         "reward": score.reward,
-        "accuracy": float(score.diagnosis_level == "exact"),
+        "accuracy": float(episode.final_diagnosis is not None and names_match(episode.final_diagnosis, episode.case)),
+        "top3": float(top_k_hit(episode, 3)),
         "partial_credit": score.parts.get("diagnosis", 0.0),
         "turns": float(len(turns)),
         "format": sum(t.well_formed for t in turns) / len(turns) if turns else 0.0,

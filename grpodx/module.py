@@ -77,12 +77,15 @@ class DiagnosisGRPO(L.LightningModule):
         g = self.grpo_config
         metrics = {
             "train/loss": terms["loss"], "train/kl": terms["kl"], "train/clip_ratio": terms["clip_ratio"],
+            "train/update_tokens": terms["update_tokens"],
             "train/zero_std_groups": float(grpo.zero_std_groups(rewards, valid)),
             "train/failed_episodes": float((~valid).sum()),
             "train/doctor_tokens_per_s": stats.doctor_tokens_per_s,
             "train/doctor_tokens": float(stats.doctor_tokens),
             "time/doctor_s": stats.doctor_seconds, "time/patient_s": stats.patient_seconds,
-            "time/judge_s": stats.judge_seconds, "time/update_s": time.perf_counter() - update_started,
+            "time/judge_s": stats.judge_seconds, "time/logprob_s": terms["logprob_s"],
+            "time/backward_s": terms["backward_s"], "time/optimizer_s": terms["optimizer_s"],
+            "time/update_s": time.perf_counter() - update_started,
             "time/step_s": time.perf_counter() - started,
             "train/learning_rate": g.learning_rate,
         }
@@ -107,7 +110,8 @@ class DiagnosisGRPO(L.LightningModule):
         g, optimizer = self.grpo_config, self.optimizers()
         include = [bool(v) and (g.beta > 0 or a != 0) for v, a in zip(valid.tolist(), advantages.tolist())]
         rows = episode_rows(episodes, include)
-        totals = {"loss": 0.0, "kl": 0.0, "clip_ratio": 0.0}
+        totals = {"loss": 0.0, "kl": 0.0, "clip_ratio": 0.0, "update_tokens": float(sum(len(r.ids) for r in rows)),
+                  "logprob_s": 0.0, "backward_s": 0.0, "optimizer_s": 0.0}
         batches = [collate(b, self.policy.tokenizer.pad_token_id) for b in pack(rows, g.micro_batch_tokens)]
         all_episode_ids = torch.cat([b.episode_ids for b in batches]) if batches else torch.zeros(0, dtype=torch.long)
         weights = grpo.aggregation_weights(all_episode_ids, len(episodes), g.aggregation)
@@ -118,6 +122,7 @@ class DiagnosisGRPO(L.LightningModule):
         ref = self._frozen_log_probs(batches, reference=True) if g.beta > 0 and batches else None
         for _ in range(g.num_iterations):
             for i, mb in enumerate(batches):
+                clock = time.perf_counter()
                 log_probs = self._log_probs(mb)
                 terms = grpo.policy_loss(
                     log_probs, old[i] if old else log_probs.detach(), advantages[mb.episode_ids].to(log_probs),
@@ -126,12 +131,17 @@ class DiagnosisGRPO(L.LightningModule):
                 if not torch.isfinite(terms.loss):
                     raise FloatingPointError("non-finite GRPO loss; the step is stopped before the "
                                              "optimizer touches the weights")
+                totals["logprob_s"] += time.perf_counter() - clock
+                clock = time.perf_counter()
                 self.manual_backward(terms.loss)
-                for key in totals:
+                totals["backward_s"] += time.perf_counter() - clock
+                for key in ("loss", "kl", "clip_ratio"):
                     totals[key] += float(getattr(terms, key).detach()) / g.num_iterations
+            clock = time.perf_counter()
             self.clip_gradients(optimizer, gradient_clip_val=g.max_grad_norm, gradient_clip_algorithm="norm")
             optimizer.step()
             optimizer.zero_grad(set_to_none=True)
+            totals["optimizer_s"] += time.perf_counter() - clock
         return totals
 
     def _log_probs(self, mb) -> torch.Tensor:

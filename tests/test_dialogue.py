@@ -49,3 +49,12 @@ def test_final_diagnosis_first_line_counts():
     assert final_diagnosis("final diagnosis:   ") is None
     assert final_diagnosis("No diagnosis yet") is None
     assert len(final_diagnosis("Final diagnosis: " + "x" * 1000)) == 120
+
+
+def test_differential_lists_before_the_final_line():
+    from grpodx.dialogue import differential
+
+    assert differential("Differential: GERD, angina; MI.\nFinal diagnosis: GERD") == ["GERD", "angina", "MI"]
+    text = "Likely:\n1. Migraine\n2) Tension headache\n- Cluster headache\nFinal diagnosis: Migraine"
+    assert differential(text) == ["Migraine", "Tension headache", "Cluster headache"]
+    assert differential("Final diagnosis: Migraine\n1. after the final line is ignored") == []

@@ -83,3 +83,26 @@ def test_bad_weights_are_rejected():
 def test_case_type_is_hashable_and_frozen():
     case = Case("c", "X", "A00", "infectious", 30, "female", "ill", (), (), ())
     assert hash(case)
+
+
+def test_recorded_differential_rank_gives_decreasing_credit(kb):
+    from dataclasses import replace
+
+    a = kb.conditions[0]
+    others = [c for c in kb.conditions if c.organ_system != a.organ_system and c.icd10[0] != a.icd10[0]]
+    case = replace(_case(kb, a.name), differential=(a.name, others[0].name, others[1].name, "Something else"))
+    first = diagnosis_credit(others[0].name, case, kb)
+    second = diagnosis_credit(others[1].name, case, kb)
+    assert first == (pytest.approx(0.4 * 3 / 4), "differential")
+    assert second == (pytest.approx(0.4 * 2 / 4), "differential")
+
+
+def test_top3_counts_the_listed_differential(kb):
+    from grpodx.episode_metrics import top_k_hit
+
+    case = _case(kb, kb.conditions[0].name)
+    episode = Episode(case, 0)
+    episode.final_diagnosis, episode.differential = "banana", ["apple", case.hidden_diagnosis]
+    assert top_k_hit(episode, 3) and not top_k_hit(episode, 2)
+    episode.final_diagnosis = None
+    assert not top_k_hit(episode, 3)

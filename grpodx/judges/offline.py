@@ -17,14 +17,22 @@ class OfflineJudge(Judge):
     Args:
         weights: weight of each part in the reward (parts: diagnosis, final_given, format, findings).
         category_credit: credit for a diagnosis in the same ICD-10 3-character category.
-        organ_system_credit: credit for a diagnosis of the same organ system.
+        organ_system_credit: credit for a diagnosis of the same organ system or ICD-10 chapter.
+        differential_credit: credit for the top entry of a recorded differential (DDXPlus cases),
+            falling linearly with its rank.
     """
 
     def __init__(self, weights: dict[str, float] | None = None, category_credit: float = 0.5,
-                 organ_system_credit: float = 0.2):
+                 organ_system_credit: float = 0.2, differential_credit: float = 0.4):
         self.weights = dict(weights or {"diagnosis": 0.6, "final_given": 0.1, "format": 0.1, "findings": 0.2})
         validate_weights(self.weights, PARTS, "judge.init_args.weights")
-        self.credit = DiagnosisCredit(1.0, category_credit, organ_system_credit)
+        for name, value in (("category_credit", category_credit), ("organ_system_credit", organ_system_credit),
+                            ("differential_credit", differential_credit)):
+            if not 0 <= value <= 1:
+                from grpodx.errors import ConfigError
+
+                raise ConfigError(f"judge.init_args.{name}", f"must be in [0, 1], got {value}", "use e.g. 0.5")
+        self.credit = DiagnosisCredit(1.0, category_credit, organ_system_credit, differential_credit)
         self._kb = embedded_knowledge_base()
 
     def score(self, episode: Episode) -> Score:

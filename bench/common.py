@@ -1,0 +1,32 @@
+"""What every benchmark shares: the default doctor and a fixed set of cases."""
+
+from __future__ import annotations
+
+import resource
+
+import torch
+
+from grpodx.case_sources import case_source
+from grpodx.doctor import Doctor, DoctorConfig
+from grpodx.doctor.loading import load_doctor_model
+
+
+def default_doctor(**overrides) -> Doctor:
+    """The embedded default doctor with the dtype and sampling of configs/default.yaml."""
+    config = DoctorConfig(dtype="bfloat16", max_new_tokens=64, **overrides)
+    model, tokenizer = load_doctor_model(config)
+    return Doctor(model, tokenizer, config)
+
+
+def bench_cases(count: int, seed: int = 99):
+    source = case_source("kb")
+    return [source.train_case(i, seed) for i in range(count)]
+
+
+def peak_rss_gb() -> float:
+    """Peak resident memory of this process so far (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+
+def set_threads() -> int:
+    return torch.get_num_threads()

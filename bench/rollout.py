@@ -1,0 +1,82 @@
+"""Rollout throughput: our batched multi-turn rollout vs plain `generate` and vs the seed's
+one-episode-at-a-time loop, on the default model. `python -m bench.rollout [--cases 4 --group-size 4]`.
+
+Prints a table and, last, one JSON line with `rollout_vs_generate` and `rollout_vs_sequential`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import torch
+
+from bench.common import bench_cases, default_doctor
+from grpodx.environment import DiagnosisEnvironment
+from grpodx.judges import OfflineJudge
+from grpodx.patients import OfflinePatient
+
+
+def plain_generate_tokens_per_s(doctor, prompts_by_turn, max_new_tokens: int) -> float:
+    """Plain batched `model.generate` on the rollout's own prompts, every row forced to full length."""
+    tokens, seconds = 0, 0.0
+    for prompts in prompts_by_turn:
+        started = time.perf_counter()
+        width = max(len(p) for p in prompts)
+        ids = torch.full((len(prompts), width), doctor.tokenizer.pad_token_id)
+        mask = torch.zeros_like(ids)
+        for r, p in enumerate(prompts):
+            ids[r, width - len(p):], mask[r, width - len(p):] = torch.tensor(p), 1
+        with torch.no_grad():
+            out = doctor.model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=max_new_tokens,
+                                        min_new_tokens=max_new_tokens, do_sample=True, top_k=0,
+                                        pad_token_id=doctor.tokenizer.pad_token_id)
+        seconds += time.perf_counter() - started
+        tokens += (out.shape[1] - width) * len(prompts)
+    return tokens / seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--cases", type=int, default=4)
+    parser.add_argument("--group-size", type=int, default=4)
+    parser.add_argument("--max-turns", type=int, default=5)
+    parser.add_argument("--sequential-episodes", type=int, default=2,
+                        help="episodes timed one at a time; the per-episode time is scaled to the full set")
+    args = parser.parse_args()
+    torch.manual_seed(0)
+    doctor = default_doctor()
+    cases = bench_cases(args.cases)
+    env = DiagnosisEnvironment(OfflinePatient(), OfflineJudge(), args.max_turns)
+    env.run(doctor, cases[:1], 2)  # warm-up: kernels, caches
+
+    started = time.perf_counter()
+    episodes, stats = env.run(doctor, cases, args.group_size)
+    rollout_s = time.perf_counter() - started
+    n = len(episodes)
+    rollout_tps = stats.doctor_tokens / stats.doctor_seconds
+
+    turns = max(e.num_turns for e in episodes)
+    prompts_by_turn = [[e.doctor_turns[t].prompt_ids for e in episodes if e.num_turns > t] for t in range(turns)]
+    generate_tps = plain_generate_tokens_per_s(doctor, prompts_by_turn, doctor.config.max_new_tokens)
+
+    started = time.perf_counter()
+    for i in range(args.sequential_episodes):  # the seed's way: one episode, batch 1, at a time
+        env.run(doctor, [cases[i % len(cases)]], 1)
+    sequential_s = (time.perf_counter() - started) / args.sequential_episodes * n
+
+    figures = {
+        "episodes": n, "rollout_s": round(rollout_s, 1), "doctor_tokens": stats.doctor_tokens,
+        "rollout_doctor_tokens_per_s": round(rollout_tps, 1), "generate_tokens_per_s": round(generate_tps, 1),
+        "sequential_s_estimated": round(sequential_s, 1), "turn_batch_sizes": stats.turn_batch_sizes,
+        "rollout_vs_generate": round(rollout_tps / generate_tps, 3),
+        "rollout_vs_sequential": round(sequential_s / rollout_s, 2),
+    }
+    for key, value in figures.items():
+        print(f"{key:>30}: {value}")
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+"""One default training step (16 episodes): wall time, its breakdown, peak memory, and the update's
+tokens/s beside a naive full-logits forward+backward of the same tokens.
+`python -m bench.step [--cases 4]`. Prints a table and, last, one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import lightning as L
+import torch
+
+from bench.common import peak_rss_gb
+from grpodx.cli import GRPODxCLI
+from grpodx.data import CaseDataModule
+from grpodx.module import DiagnosisGRPO
+from grpodx.sequences import collate, episode_rows, pack
+
+
+class KeepEpisodes(L.Callback):
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+        self.episodes = outputs["episodes"]
+
+
+def naive_update_seconds(module, episodes) -> tuple[float, int]:
+    """Full-vocabulary fp32 logits at every position, log-softmax, backward: the textbook way."""
+    rows = episode_rows(episodes, [True] * len(episodes))
+    model = module.policy.model
+    started, tokens = time.perf_counter(), 0
+    for rows_mb in pack(rows, module.grpo_config.micro_batch_tokens):
+        mb = collate(rows_mb, module.policy.tokenizer.pad_token_id)
+        logits = model(input_ids=mb.input_ids, attention_mask=mb.attention_mask).logits.float()
+        log_probs = torch.log_softmax(logits, dim=-1)[mb.rows, mb.positions].gather(1, mb.targets[:, None])
+        (-log_probs.mean()).backward()
+        tokens += int(mb.attention_mask.sum())
+    model.zero_grad(set_to_none=True)
+    return time.perf_counter() - started, tokens
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--cases", type=int, default=4, help="cases per step (x group_size 4 episodes)")
+    args = parser.parse_args()
+    keep = KeepEpisodes()
+    cli = GRPODxCLI(DiagnosisGRPO, CaseDataModule, run=False, args=[
+        "--config", "configs/default.yaml", "--data.batch_size", str(args.cases), "--trainer.max_steps", "1",
+        "--trainer.logger", "false", "--trainer.enable_checkpointing", "false", "--transcripts.console", "false",
+        "--trainer.limit_val_batches", "0", "--checkpoint.every_n_train_steps", "0",
+        "--checkpoint.save_last", "false"])
+    cli.trainer.callbacks.append(keep)
+    started = time.perf_counter()
+    cli.trainer.fit(cli.model, cli.datamodule)
+    fit_s = time.perf_counter() - started
+    step_rss = peak_rss_gb()
+    m = {k: float(v) for k, v in cli.trainer.callback_metrics.items()}
+    naive_s, naive_tokens = naive_update_seconds(cli.model, keep.episodes)
+    ours_tps = m["train/update_tokens"] / m["time/update_s"] if m["time/update_s"] else 0.0
+    figures = {
+        "episodes": len(keep.episodes), "step_seconds": round(m["time/step_s"], 1), "fit_seconds": round(fit_s, 1),
+        "doctor_generation_s": round(m["time/doctor_s"], 1), "patient_s": round(m["time/patient_s"], 2),
+        "judge_s": round(m["time/judge_s"], 3), "update_s": round(m["time/update_s"], 1),
+        "logprob_s": round(m["time/logprob_s"], 1), "backward_s": round(m["time/backward_s"], 1),
+        "optimizer_s": round(m["time/optimizer_s"], 2),
+        "update_tokens": int(m["train/update_tokens"]), "update_tokens_per_s": round(ours_tps, 1),
+        "naive_update_tokens_per_s": round(naive_tokens / naive_s, 1),
+        "step_peak_rss_gb": round(step_rss, 2), "peak_rss_after_naive_gb": round(peak_rss_gb(), 2),
+    }
+    for key, value in figures.items():
+        print(f"{key:>42}: {value}")
+    print(json.dumps({k.split(" ")[0]: v for k, v in figures.items()}))
+
+
+if __name__ == "__main__":
+    main()
