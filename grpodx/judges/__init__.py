@@ -2,5 +2,6 @@
 
 from grpodx.judges.base import Judge
 from grpodx.judges.offline import OfflineJudge
+from grpodx.judges.openai_judge import OpenAIJudge
 
-__all__ = ["Judge", "OfflineJudge"]
+__all__ = ["Judge", "OfflineJudge", "OpenAIJudge"]

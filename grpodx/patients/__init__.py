@@ -2,5 +2,6 @@
 
 from grpodx.patients.base import Patient
 from grpodx.patients.offline import OfflinePatient
+from grpodx.patients.openai_patient import OpenAIPatient
 
-__all__ = ["Patient", "OfflinePatient"]
+__all__ = ["Patient", "OfflinePatient", "OpenAIPatient"]
