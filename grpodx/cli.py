@@ -65,6 +65,13 @@ def main(argv: list[str] | None = None) -> None:
         _fail(str(error))
     except ArgumentError as error:
         _fail(_one_line(str(error)) + " -- see `python train.py fit --help`")
+    except Exception as error:  # jsonargparse wraps errors raised inside nested class_path objects
+        cause = error
+        while cause is not None and not isinstance(cause, ConfigError):
+            cause = cause.__cause__ or cause.__context__
+        if cause is None:
+            raise
+        _fail(str(cause))
 
 
 def _one_line(message: str) -> str:

@@ -50,6 +50,7 @@ class Score:
     diagnosis_level: str = "none"
     failed: bool = False
     error: str = ""
+    rationale: str = ""
 
 
 @dataclass

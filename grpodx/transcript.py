@@ -13,7 +13,8 @@ def transcript_record(episode: Episode, step: int) -> dict:
         "hidden_diagnosis": case.hidden_diagnosis, "icd10": case.icd10, "organ_system": case.organ_system,
         "final_diagnosis": episode.final_diagnosis, "differential": episode.differential, "failed": episode.failed,
         "reward": score.reward if score else None, "diagnosis_level": score.diagnosis_level if score else None,
-        "breakdown": score.parts if score else None,
+        "breakdown": score.parts if score else None, "rationale": score.rationale if score else "",
+        "error": score.error if score else "",
         "turns": episode.transcript(),
     }
 
