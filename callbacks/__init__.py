@@ -3,6 +3,7 @@
 from callbacks.adapter_checkpoint import AdapterCheckpoint
 from callbacks.final_validation import ValidateAtEnd
 from callbacks.reward_metrics import RewardMetrics
+from callbacks.rollout_progress import RolloutProgress
 from callbacks.transcripts import TranscriptLogger
 
-__all__ = ["AdapterCheckpoint", "RewardMetrics", "TranscriptLogger", "ValidateAtEnd"]
+__all__ = ["AdapterCheckpoint", "RewardMetrics", "RolloutProgress", "TranscriptLogger", "ValidateAtEnd"]

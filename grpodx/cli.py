@@ -8,7 +8,7 @@ import sys
 from jsonargparse import ArgumentError
 from lightning.pytorch.cli import LightningCLI
 
-from callbacks import AdapterCheckpoint, RewardMetrics, TranscriptLogger, ValidateAtEnd
+from callbacks import AdapterCheckpoint, RewardMetrics, RolloutProgress, TranscriptLogger, ValidateAtEnd
 from grpodx.data import CaseDataModule
 from grpodx.errors import ConfigError
 from grpodx.module import DiagnosisGRPO
@@ -53,6 +53,7 @@ class GRPODxCLI(LightningCLI):
         parser.add_lightning_class_args(TranscriptLogger, "transcripts")
         parser.add_lightning_class_args(RewardMetrics, "reward_metrics")
         parser.add_lightning_class_args(ValidateAtEnd, "validate_at_end")
+        parser.add_lightning_class_args(RolloutProgress, "progress")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -51,9 +51,9 @@ class DiagnosisEnvironment:
 
     def __init__(self, patient: Patient, judge: Judge, max_turns: int = 5):
         self.patient, self.judge, self.max_turns = patient, judge, max_turns
+        self.observers: list[Callable[[int, int, int], None]] = []  # (turn, max_turns, active) e.g. progress bars
 
-    def run(self, doctor, cases: list[Case], group_size: int, greedy: bool = False,
-            on_turn: Callable[[int, int], None] | None = None) -> tuple[list[Episode], RolloutStats]:
+    def run(self, doctor, cases: list[Case], group_size: int, greedy: bool = False) -> tuple[list[Episode], RolloutStats]:
         """Episodes in case-major order (case c, episode g at index c * group_size + g)."""
         cases = self.patient.prepare(cases)
         episodes = [Episode(case, group=c) for c, case in enumerate(cases) for _ in range(group_size)]
@@ -62,8 +62,8 @@ class DiagnosisEnvironment:
             active = [e for e in episodes if not e.finished]
             if not active:
                 break
-            if on_turn:
-                on_turn(turn, len(active))
+            for observe in self.observers:
+                observe(turn, self.max_turns, len(active))
             self._doctor_turn(doctor, active, last_turn=turn == self.max_turns - 1, greedy=greedy, stats=stats)
             waiting = [e for e in active if not e.finished and turn < self.max_turns - 1]
             started = time.perf_counter()
