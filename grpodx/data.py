@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import lightning as L
+import torch
 from torch.utils.data import DataLoader, IterableDataset
 
 from grpodx.case_sources import case_source
@@ -56,7 +57,7 @@ class CaseDataModule(L.LightningDataModule):
         trainer = self.trainer
         rank, world = (trainer.global_rank, trainer.world_size) if trainer else (0, 1)
         stream = CaseStream(self.source, self.batch_size, self.seed, self.next_batch, rank, world)
-        return DataLoader(stream, batch_size=None, collate_fn=_as_is)
+        return DataLoader(stream, batch_size=None, collate_fn=_as_is, generator=self._own_generator())
 
     def _held_out_loader(self):
         cases = self.source.held_out(self.val_size, self.seed)
@@ -65,7 +66,12 @@ class CaseDataModule(L.LightningDataModule):
             cases = cases[trainer.global_rank::trainer.world_size]
         batches = [CaseBatch(i, cases[s:s + self.val_batch_size])
                    for i, s in enumerate(range(0, len(cases), self.val_batch_size))]
-        return DataLoader(batches, batch_size=None, collate_fn=_as_is)
+        return DataLoader(batches, batch_size=None, collate_fn=_as_is, generator=self._own_generator())
+
+    def _own_generator(self) -> torch.Generator:
+        """Creating a loader iterator draws a seed; from its own generator, not the sampling RNG, so
+        a resumed run samples exactly like an uninterrupted one."""
+        return torch.Generator().manual_seed(self.seed)
 
     def val_dataloader(self):
         return self._held_out_loader()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 import time
 from dataclasses import asdict, is_dataclass
 
@@ -174,3 +175,15 @@ class DiagnosisGRPO(L.LightningModule):
         # plain dicts, so the checkpoint loads with torch.load(weights_only=True)
         checkpoint["hyper_parameters"] = {k: asdict(v) if is_dataclass(v) else v
                                           for k, v in checkpoint.get("hyper_parameters", {}).items()}
+        # sampling RNG, so steps after a resume sample exactly what an uninterrupted run would
+        checkpoint["rng_states"] = {"torch": torch.get_rng_state(), "python": random.getstate()}
+        if torch.cuda.is_available():
+            checkpoint["rng_states"]["cuda"] = torch.cuda.get_rng_state_all()
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        states = checkpoint.get("rng_states")
+        if states:
+            torch.set_rng_state(states["torch"])
+            random.setstate(tuple(states["python"]) if not isinstance(states["python"], tuple) else states["python"])
+            if "cuda" in states and torch.cuda.is_available():
+                torch.cuda.set_rng_state_all(states["cuda"])

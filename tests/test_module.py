@@ -66,13 +66,19 @@ def test_adapter_folder_loads_with_peft(tiny_model_dir, tmp_path):
             assert torch.allclose(param, trained[name])
 
 
-def test_resume_continues_the_case_stream_without_repeats_or_gaps(tiny_model_dir, tmp_path):
-    _, _, straight = _fit(tiny_model_dir, tmp_path / "a", max_steps=3)
+def test_resume_continues_the_case_stream_and_matches_an_uninterrupted_run(tiny_model_dir, tmp_path):
+    straight_trainer, straight_module, straight = _fit(tiny_model_dir, tmp_path / "a", max_steps=3)
     _, _, first = _fit(tiny_model_dir, tmp_path / "b", max_steps=2)
-    trainer, _, resumed = _fit(tiny_model_dir, tmp_path / "b", max_steps=3, ckpt_path="last")
+    trainer, module, resumed = _fit(tiny_model_dir, tmp_path / "b", max_steps=3, ckpt_path="last")
     assert trainer.global_step == 3
     assert first.cases + resumed.cases == straight.cases
     assert len(resumed.cases) == 1
+    # RNG, optimizer and weights restored: the resumed step samples and updates exactly the same
+    assert float(trainer.callback_metrics["train/reward"]) == float(straight_trainer.callback_metrics["train/reward"])
+    lora = {n: p for n, p in straight_module.policy.model.named_parameters() if "lora_" in n}
+    for name, param in module.policy.model.named_parameters():
+        if name in lora:
+            assert torch.allclose(param, lora[name], atol=1e-6), name
 
 
 def test_kl_and_multiple_iterations_run(tiny_model_dir, tmp_path):
