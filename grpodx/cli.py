@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 from jsonargparse import ArgumentError
@@ -76,10 +77,17 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _one_line(message: str) -> str:
-    """jsonargparse explains nested failures over many lines; users get the first real one."""
+    """jsonargparse explains nested failures over many lines; users get the full key and the reason."""
     lines = [line.strip(" -") for line in message.splitlines() if line.strip(" -")]
-    useful = [line for line in lines if not line.startswith(("Expected a <class 'NoneType'>", "Given value"))]
-    return "; ".join(useful[:2]) if useful else message
+    keys, reason = [], ""
+    for i, line in enumerate(lines):
+        key = re.match(r'Parser key "([^"]+)":\s*(.*)', line)
+        if key:
+            keys.append(key.group(1))
+            reason = key.group(2) or (lines[i + 1] if i + 1 < len(lines) else "")
+    if not keys:
+        return lines[0] if lines else message
+    return f"{'.'.join(keys)}: {reason}"
 
 
 def _fail(message: str) -> None:

