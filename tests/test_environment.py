@@ -19,9 +19,9 @@ class RecordingPatient(OfflinePatient):
         super().__init__()
         self.seen = []
 
-    def reply(self, case, doctor_text, history):
-        self.seen.append((doctor_text, history))
-        return super().reply(case, doctor_text, history)
+    def reply_batch(self, cases, doctor_texts, histories):
+        self.seen.extend(zip(doctor_texts, histories))
+        return super().reply_batch(cases, doctor_texts, histories)
 
 
 class CountingDoctor(Doctor):
@@ -82,3 +82,24 @@ def test_doctor_prompts_never_hold_the_diagnosis_and_patient_never_sees_reasonin
         assert "SECRET" in e.transcript()[1]["reasoning"]  # the judge's view keeps it
     last_prompt = tiny_doctor.tokenizer.decode(episodes[0].doctor_turns[-1].prompt_ids)
     assert "last turn" in last_prompt.lower()
+
+
+def test_merged_sampling_restores_the_exact_base_weights_and_matches_unmerged(tiny_model_dir):
+    import torch
+
+    from grpodx.doctor import DoctorConfig
+    from grpodx.doctor.loading import load_doctor_model
+
+    config = DoctorConfig(model=tiny_model_dir, max_new_tokens=6, lora_rank=4, dtype="bfloat16")
+    model, tokenizer = load_doctor_model(config)
+    for name, param in model.named_parameters():  # a non-zero adapter, as after training
+        if "lora_B" in name:
+            torch.nn.init.normal_(param, std=0.5)
+    doctor = Doctor(model, tokenizer, config)
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    prompt = [doctor.prompt_ids([{"role": "user", "content": "I have a cough."}])]
+    merged = doctor.sample(prompt, greedy=True)
+    for name, param in model.named_parameters():
+        assert torch.equal(param, before[name]), name
+    doctor.config.merge_for_rollout = False
+    assert doctor.sample(prompt, greedy=True)[0][:2] == merged[0][:2]

@@ -25,6 +25,8 @@ class DoctorConfig:
         dtype: weights dtype for the transformers backend (float32, bfloat16, float16).
         max_new_tokens: cap on one doctor turn's sampled tokens.
         temperature, top_p: sampling for training rollouts (validation is greedy).
+        merge_for_rollout: fold LoRA into the base weights while sampling (exact originals are
+            restored after; costs one copy of the adapted base weights in memory).
         load_in_4bit, max_seq_length: unsloth settings.
     """
 
@@ -38,6 +40,7 @@ class DoctorConfig:
     max_new_tokens: int = 96
     temperature: float = 1.0
     top_p: float = 1.0
+    merge_for_rollout: bool = True
     load_in_4bit: bool = True
     max_seq_length: int = 4096
 

