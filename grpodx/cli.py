@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+from contextlib import contextmanager
 
 from jsonargparse import ArgumentError
 from lightning.pytorch.cli import LightningCLI
@@ -59,14 +60,22 @@ class GRPODxCLI(LightningCLI):
 
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
-    try:
+    with one_line_errors("python train.py fit --help"):
         sys.argv = sys.argv[:1] + translate_aliases(argv, os.environ)
         GRPODxCLI(DiagnosisGRPO, CaseDataModule, save_config_kwargs={"overwrite": True},
                   parser_kwargs={"exit_on_error": False})
+
+
+@contextmanager
+def one_line_errors(help_command: str):
+    """Bad input ends the program with one `error:` line naming the field and the fix (exit 2);
+    shared by every entry point that parses the training config (train.py, grpodx.evaluate)."""
+    try:
+        yield
     except ConfigError as error:
         _fail(str(error))
     except ArgumentError as error:
-        _fail(_one_line(str(error)) + " -- see `python train.py fit --help`")
+        _fail(_one_line(str(error)) + f" -- see `{help_command}`")
     except Exception as error:  # jsonargparse wraps errors raised inside nested class_path objects
         cause = error
         while cause is not None and not isinstance(cause, ConfigError):

@@ -25,8 +25,15 @@ def doctor_messages(case: Case, visible_history: list[tuple[str, str]], last_tur
     `visible_history` holds (doctor visible text, patient reply) pairs: hidden reasoning never
     re-enters the context, and the hidden diagnosis is never in it.
     """
+    return conversation_messages(case.opening_statement, visible_history, last_turn)
+
+
+def conversation_messages(opening_statement: str, visible_history: list[tuple[str, str]],
+                          last_turn: bool) -> list[dict]:
+    """The same messages from the patient's own opening words: training and the interactive chat
+    (where a person is the patient) share one prompt rule."""
     messages = [{"role": "system", "content": SYSTEM_PROMPT},
-                {"role": "user", "content": case.opening_statement}]
+                {"role": "user", "content": opening_statement}]
     for doctor_text, patient_text in visible_history:
         messages.append({"role": "assistant", "content": doctor_text})
         messages.append({"role": "user", "content": patient_text})
