@@ -1,0 +1,15 @@
+"""DDXPlus (Fansi Tchango et al., NeurIPS 2022; CC-BY) read from a user's files into Cases.
+
+`release` reads the official English release files, `records` the patient CSVs, `case_builder`
+turns a record into a Case in the patient's words, `sampler` draws new patients from kb_en.json.
+"""
+
+from grpodx.ddxplus.case_builder import CaseBuilder
+from grpodx.ddxplus.files import DDXPlusFiles, locate
+from grpodx.ddxplus.pathology_kb import PathologyEntry, load_pathology_kb
+from grpodx.ddxplus.records import PatientFile, PatientRecord
+from grpodx.ddxplus.release import Evidence, Pathology, Release, load_release
+from grpodx.ddxplus.sampler import sample_record
+
+__all__ = ["CaseBuilder", "DDXPlusFiles", "Evidence", "Pathology", "PathologyEntry", "PatientFile",
+           "PatientRecord", "Release", "load_pathology_kb", "load_release", "locate", "sample_record"]
