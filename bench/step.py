@@ -46,7 +46,7 @@ def main() -> None:
     keep = KeepEpisodes()
     cli = GRPODxCLI(DiagnosisGRPO, CaseDataModule, run=False, args=[
         "--config", "configs/default.yaml", "--data.batch_size", str(args.cases), "--trainer.max_steps", "1",
-        "--trainer.logger", "false", "--trainer.enable_checkpointing", "false", "--transcripts.console", "false",
+        "--trainer.logger", "false", "--transcripts.console", "false",
         "--trainer.limit_val_batches", "0", "--checkpoint.every_n_train_steps", "0",
         "--checkpoint.save_last", "false"])
     cli.trainer.callbacks.append(keep)

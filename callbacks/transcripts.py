@@ -35,6 +35,7 @@ class TranscriptLogger(L.Callback):
             self._write(trainer, outputs["episodes"], "val")
 
     def _write(self, trainer, episodes, split: str) -> None:
+        log_dir = Path(trainer.log_dir or trainer.default_root_dir)  # a collective under DDP: every rank asks
         if not trainer.is_global_zero:
             return
         rank_in_group: dict[int, int] = {}
@@ -44,7 +45,6 @@ class TranscriptLogger(L.Callback):
             order.append((rank_in_group[episode.group], episode.group, i))
         chosen = [episodes[i] for _, _, i in sorted(order)[: self.num_episodes]]
         records = [{"split": split, **transcript_record(e, trainer.global_step)} for e in chosen]
-        log_dir = Path(trainer.log_dir or trainer.default_root_dir)
         log_dir.mkdir(parents=True, exist_ok=True)
         with open(log_dir / "transcripts.jsonl", "a") as handle:
             for record in records:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 import time
+from contextlib import nullcontext
 from dataclasses import asdict, is_dataclass
 
 import lightning as L
@@ -93,7 +94,8 @@ class DiagnosisGRPO(L.LightningModule):
         for party in (self.environment.patient, self.environment.judge):
             if hasattr(party, "drain_usage"):  # API accounting: tokens, latency, cost since last step
                 metrics.update(party.drain_usage())
-        self.log_dict(metrics, on_step=True, on_epoch=False, batch_size=len(episodes))
+        self.log_dict(metrics, on_step=True, on_epoch=False, batch_size=len(episodes),
+                      sync_dist=self._trainer is not None and self.trainer.world_size > 1)
         return {"episodes": episodes, "rollout": stats, "advantages": advantages.detach()}
 
     def _rewards(self, episodes: list[Episode]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -122,28 +124,50 @@ class DiagnosisGRPO(L.LightningModule):
         old = self._frozen_log_probs(batches) if g.num_iterations > 1 and batches else None
         ref = self._frozen_log_probs(batches, reference=True) if g.beta > 0 and batches else None
         for _ in range(g.num_iterations):
-            for i, mb in enumerate(batches):
-                clock = time.perf_counter()
-                log_probs = self._log_probs(mb)
-                terms = grpo.policy_loss(
-                    log_probs, old[i] if old else log_probs.detach(), advantages[mb.episode_ids].to(log_probs),
-                    weights[i].to(log_probs), g.epsilon, g.epsilon_high or g.epsilon, g.beta,
-                    ref[i] if ref else None)
-                if not torch.isfinite(terms.loss):
-                    raise FloatingPointError("non-finite GRPO loss; the step is stopped before the "
-                                             "optimizer touches the weights")
-                totals["logprob_s"] += time.perf_counter() - clock
-                clock = time.perf_counter()
-                self.manual_backward(terms.loss)
-                totals["backward_s"] += time.perf_counter() - clock
-                for key in ("loss", "kl", "clip_ratio"):
-                    totals[key] += float(getattr(terms, key).detach()) / g.num_iterations
+            with self._local_gradients():
+                self._accumulate(batches, advantages, weights, old, ref, totals)
+            self._average_gradients_across_ranks()
             clock = time.perf_counter()
             self.clip_gradients(optimizer, gradient_clip_val=g.max_grad_norm, gradient_clip_algorithm="norm")
             optimizer.step()
             optimizer.zero_grad(set_to_none=True)
             totals["optimizer_s"] += time.perf_counter() - clock
         return totals
+
+    def _accumulate(self, batches, advantages, weights, old, ref, totals) -> None:
+        """Backward every micro-batch of the rollout into the gradients (one optimizer update)."""
+        g = self.grpo_config
+        for i, mb in enumerate(batches):
+            clock = time.perf_counter()
+            log_probs = self._log_probs(mb)
+            terms = grpo.policy_loss(
+                log_probs, old[i] if old else log_probs.detach(), advantages[mb.episode_ids].to(log_probs),
+                weights[i].to(log_probs), g.epsilon, g.epsilon_high or g.epsilon, g.beta,
+                ref[i] if ref else None)
+            if not torch.isfinite(terms.loss):
+                raise FloatingPointError("non-finite GRPO loss; the step is stopped before the "
+                                         "optimizer touches the weights")
+            totals["logprob_s"] += time.perf_counter() - clock
+            clock = time.perf_counter()
+            self.manual_backward(terms.loss)
+            totals["backward_s"] += time.perf_counter() - clock
+            for key in ("loss", "kl", "clip_ratio"):
+                totals[key] += float(getattr(terms, key).detach()) / g.num_iterations
+
+    def _local_gradients(self):
+        """Under DDP, keep the reducer out of our micro-batch backwards (their number differs per rank);
+        gradients are averaged once per update by `_average_gradients_across_ranks`."""
+        wrapped = getattr(self.trainer.strategy, "model", None) if self._trainer is not None else None
+        return wrapped.no_sync() if hasattr(wrapped, "no_sync") and self.trainer.world_size > 1 else nullcontext()
+
+    def _average_gradients_across_ranks(self) -> None:
+        if self._trainer is None or self.trainer.world_size < 2:
+            return
+        for param in (p for p in self.parameters() if p.requires_grad):
+            if param.grad is None:
+                param.grad = torch.zeros_like(param)
+            torch.distributed.all_reduce(param.grad, op=torch.distributed.ReduceOp.SUM)
+            param.grad /= self.trainer.world_size
 
     def _log_probs(self, mb) -> torch.Tensor:
         hidden = self.policy.hidden_states(mb.input_ids.to(self.device), mb.attention_mask.to(self.device))

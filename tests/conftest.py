@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from grpodx.judges import Judge
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DDXPLUS = ROOT.parent / "shared" / "data" / "ddxplus"
 
@@ -69,7 +71,7 @@ def _isolated_cache(monkeypatch, tmp_path_factory):
         monkeypatch.setenv("GRPODX_CACHE", str(Path.home() / ".cache" / "grpodx"))
 
 
-class ParityJudge:
+class ParityJudge(Judge):
     """A real, deterministic judge for integration tests on a random model: the share of the
     doctor's sampled token ids that are even. A random model never diagnoses, so the offline judge
     would score every episode 0 and leave no gradient to test; this reward varies within a group."""
