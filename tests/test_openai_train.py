@@ -80,3 +80,42 @@ def test_a_missing_key_fails_before_the_doctor_loads(tmp_path):
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1, result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _faulty(rate_every: int = 10):
+    """Grounded-mode answers with 3 faults in every 10 requests (30 %): 500, a malformed body, an
+    empty `choices`, a timeout and a 429 in rotation; the rest are normal (judge scores vary)."""
+    counter = itertools.count()
+    varied = _varied_judge()
+    faults = [Scripted(status=500, raw_body='{"error": {"message": "boom"}}'), Scripted(raw_body="{not json"),
+              Scripted(raw_body=json.dumps({"id": "x", "object": "chat.completion", "created": 0, "model": "m",
+                                            "choices": []})),
+              Scripted(delay_s=3.0), Scripted(status=429, raw_body='{"error": {"message": "slow down"}}')]
+    fault_cycle = itertools.cycle(faults)
+
+    def route(request: dict) -> Scripted:
+        return next(fault_cycle) if next(counter) % rate_every < 3 else varied(request)
+
+    return route
+
+
+def test_training_survives_30_percent_api_faults_without_made_up_rewards(tiny_model_dir, tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    server = FakeOpenAIServer(route=_faulty()).start()
+    try:
+        result = _fit(server.base_url, tmp_path, "--openai-api-key", SECRET,
+                      *(arg for party in ("patient", "judge") for arg in (
+                          f"--model.{party}.init_args.max_retries", "0", f"--model.{party}.init_args.timeout", "1")),
+                      "--model.doctor.model", tiny_model_dir, "--model.doctor.dtype", "float32",
+                      "--data.batch_size", "2", "--model.group_size", "3", "--model.max_turns", "2",
+                      "--model.doctor.max_new_tokens", "8", "--trainer.max_steps", "2", "--data.val_size", "1")
+    finally:
+        server.stop()
+    assert result.returncode == 0, result.stderr[-3000:]
+    events = EventAccumulator(str(tmp_path / "local-server" / "version_0"))
+    events.Reload()
+    failed = [e.value for e in events.Scalars("train/failed_episodes")]
+    assert len(failed) == 2 and sum(failed) > 0  # faults became failed episodes ...
+    for reward in events.Scalars("train/reward"):  # ... and the rest were scored in [0, 1]
+        assert 0.0 <= reward.value <= 1.0
