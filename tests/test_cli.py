@@ -92,3 +92,38 @@ def test_bad_config_file_as_a_real_process(content, field, tmp_path):
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and field in errors[0], result.stderr
     assert "Traceback" not in result.stderr and not (tmp_path / "runs").exists()
+
+
+GOOD_VIGNETTE = ('{"diagnosis": "Gout", "age": 50, "sex": "male", "opening_complaint": "My big toe hurts.", '
+                 '"present": {"toe pain": "Yes, it is red and hot."}}')
+BAD_FILES = {
+    "missing-jsonl": (None, "jsonl:{tmp}/none.jsonl", "data.init_args.cases"),
+    "jsonl-not-json": ("{oops\n", "jsonl:{tmp}/cases.jsonl", "cases.jsonl:1"),
+    "jsonl-bad-age": (GOOD_VIGNETTE.replace('"age": 50', '"age": "old"') + "\n", "jsonl:{tmp}/cases.jsonl", "age"),
+    "jsonl-leaky-opening": (GOOD_VIGNETTE.replace("My big toe hurts.", "My gout is back.") + "\n",
+                            "jsonl:{tmp}/cases.jsonl", "opening_complaint"),
+    "jsonl-empty": ("\n", "jsonl:{tmp}/cases.jsonl", "data.init_args.cases"),
+    "ddxplus-missing-folder": (None, "ddxplus:{tmp}/no-ddxplus", "data.init_args.cases"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_FILES))
+def test_bad_case_files_give_one_line_and_exit_2(name, tmp_path, capsys, monkeypatch):
+    content, reference, expected = BAD_FILES[name]
+    if content is not None:
+        (tmp_path / "cases.jsonl").write_text(content)
+    monkeypatch.setattr(sys, "argv", ["train.py"])
+    code, err = _run_in_process(["--data.cases", reference.format(tmp=tmp_path)], tmp_path, capsys)
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert code == 2 and len(errors) == 1 and expected in errors[0], err
+    assert not (tmp_path / "runs").exists()
+
+
+def test_malformed_ddxplus_csv_gives_one_line(ddxplus_dir, tmp_path, capsys, monkeypatch):
+    for name in ("release_conditions.json", "release_evidences.json"):  # linked in a temp dir, never copied
+        (tmp_path / name).symlink_to(ddxplus_dir / name)
+    bad = tmp_path / "patients.csv"
+    bad.write_text("AGE,SEX\n30,F\n")
+    monkeypatch.setattr(sys, "argv", ["train.py"])
+    code, err = _run_in_process(["--data.cases", f"ddxplus:{bad}"], tmp_path, capsys)
+    assert code == 2 and "header" in err and "Traceback" not in err, err

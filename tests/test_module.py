@@ -91,3 +91,14 @@ def test_kl_and_multiple_iterations_run(tiny_model_dir, tmp_path):
 def test_bad_values_fail_before_loading(kwargs, field):
     with pytest.raises(ConfigError, match=field):
         DiagnosisGRPO(**kwargs)
+
+
+def test_non_finite_rewards_stop_the_step_before_any_update():
+    from grpodx.cases import Case
+    from grpodx.episode import Episode, Score
+
+    module = DiagnosisGRPO(group_size=2)
+    case = Case("c", "X", "A00", "infectious", 30, "female", "ill", (), (), ())
+    episodes = [Episode(case, 0, score=Score(float("nan"), {})), Episode(case, 0, score=Score(0.5, {}))]
+    with pytest.raises(FloatingPointError, match="non-finite"):
+        module._rewards(episodes)
