@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 import time
 
 import lightning as L
@@ -44,7 +45,9 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=4, help="cases per step (x group_size 4 episodes)")
     args = parser.parse_args()
     keep = KeepEpisodes()
+    scratch = tempfile.mkdtemp(prefix="grpodx-bench-")  # config.yaml and transcripts land here, not in the repo
     cli = GRPODxCLI(DiagnosisGRPO, CaseDataModule, run=False, args=[
+        "--trainer.default_root_dir", scratch,
         "--config", "configs/default.yaml", "--data.batch_size", str(args.cases), "--trainer.max_steps", "1",
         "--trainer.logger", "false", "--transcripts.console", "false",
         "--trainer.limit_val_batches", "0", "--checkpoint.every_n_train_steps", "0",
