@@ -8,7 +8,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 
 class RolloutProgress(L.Callback):
-    """A Rich bar for the rollout (turn k of max_turns, active episodes) and, after each step, one
+    """A Rich bar for the rollout (turn k of max_turns, active episodes, API calls in flight) and, after each step, one
     Rich line with reward, accuracy, KL and step time. Prints on rank 0 only.
     """
 
@@ -21,13 +21,22 @@ class RolloutProgress(L.Callback):
     def setup(self, trainer, pl_module, stage: str) -> None:
         if self.enabled and trainer.is_global_zero and hasattr(pl_module, "environment"):
             pl_module.environment.observers.append(self._on_turn)
+            from grpodx.api import shared_ledger
+
+            shared_ledger().watchers.append(self._on_api_calls)
+
+    def _on_api_calls(self, in_flight: int) -> None:
+        """API patients and judges report calls in flight; shown beside the turn."""
+        if self._progress is not None:
+            self._progress.update(self._task, api=f", {in_flight} API calls in flight" if in_flight else "")
 
     def _on_turn(self, turn: int, max_turns: int, active: int) -> None:
         if self._progress is None:
             self._progress = Progress(TextColumn("[bold]rollout[/]"), BarColumn(), TextColumn("{task.description}"),
-                                      TimeElapsedColumn(), console=self.console, transient=True)
+                                      TextColumn("{task.fields[api]}"), TimeElapsedColumn(), console=self.console,
+                                      transient=True)
             self._progress.start()
-            self._task = self._progress.add_task("", total=max_turns)
+            self._task = self._progress.add_task("", total=max_turns, api="")
         self._progress.update(self._task, completed=turn, description=f"turn {turn + 1}/{max_turns}, {active} active")
 
     def _stop(self) -> None:

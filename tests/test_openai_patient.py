@@ -183,3 +183,16 @@ def test_the_key_comes_from_the_environment_or_a_keyless_local_server(monkeypatc
     _patient(fake_openai, api_key_env=None).reply(_case(kb), "Any fever?", [])
     assert fake_openai.authorizations == ["Bearer EMPTY"]
 
+
+
+def test_calls_in_flight_are_reported_to_watchers(fake_openai, kb):
+    seen = []
+    shared_ledger().watchers.append(seen.append)
+    try:
+        fake_openai.route = lambda request: Scripted("Yes.", delay_s=0.2)
+        patient = _patient(fake_openai, max_concurrency=4)
+        cases = [_case(kb)] * 4
+        patient.reply_batch(cases, ["Any fever?"] * 4, [[] for _ in cases])
+    finally:
+        shared_ledger().watchers.remove(seen.append)
+    assert max(seen) >= 2 and seen[-1] == 0

@@ -82,6 +82,7 @@ class ChatSession:
         extra = {"response_format": response_format} if response_format else {}
         async with self._slots:
             started = time.perf_counter()
+            self._owner.ledger.change_in_flight(+1)
             try:
                 response = await self._client.chat.completions.create(
                     model=e.model, messages=messages, temperature=e.temperature, max_tokens=e.max_tokens, **extra)
@@ -100,6 +101,8 @@ class ChatSession:
             except (ValueError, TypeError, AttributeError, IndexError, openai.APIError) as error:
                 self._record(None, started)
                 raise APICallError(f"malformed response: {_first_line(str(error)) or type(error).__name__}") from error
+            finally:
+                self._owner.ledger.change_in_flight(-1)
         self._record(result, started)
         return result
 

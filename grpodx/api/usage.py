@@ -34,6 +34,16 @@ class UsageLedger:
         self._records: list[CallRecord] = []
         self._events: Counter[str] = Counter()
         self._lock = threading.Lock()
+        self.in_flight = 0
+        self.watchers: list = []  # called with the number of calls in flight (e.g. the progress bar)
+
+    def change_in_flight(self, delta: int) -> None:
+        """A call started (+1) or ended (-1); watchers see the new count."""
+        with self._lock:
+            self.in_flight += delta
+            count = self.in_flight
+        for watch in list(self.watchers):
+            watch(count)
 
     def record(self, call: CallRecord) -> None:
         with self._lock:
