@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from contextlib import nullcontext
 from dataclasses import dataclass
 
@@ -29,9 +28,7 @@ def run_held_out(module, cases: list[Case], batch_size: int, seed: int, name: st
     """
     L.seed_everything(seed, verbose=False)
     episodes: list[Episode] = []
-    with module.policy.reference_policy() if base else nullcontext(), warnings.catch_warnings():
-        # sampling merges the adapter; with it disabled peft unmerges on the fly, then says so
-        warnings.filterwarnings("ignore", message="Already unmerged")
+    with module.policy.reference_policy() if base else nullcontext():
         for start in range(0, len(cases), batch_size):
             batch, _ = module.environment.run(module.policy, cases[start:start + batch_size], group_size=1,
                                               greedy=True)
