@@ -33,7 +33,7 @@ class GRPOConfig:
     learning_rate: float = 1e-4
     weight_decay: float = 0.0
     max_grad_norm: float = 1.0
-    micro_batch_tokens: int = 1024
+    micro_batch_tokens: int = 512
     logprob_chunk: int = 256
 
     def validate(self) -> None:
