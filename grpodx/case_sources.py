@@ -43,8 +43,8 @@ class KnowledgeBaseCases(CaseSource):
 
     def __init__(self, kb: KnowledgeBase):
         if not kb.conditions:
-            raise ConfigError("data.init_args.cases", "the knowledge base has no conditions",
-                              "add conditions to grpodx/knowledge/conditions.json")
+            raise ConfigError(FIELD, "the knowledge base has no conditions",
+                              "add conditions to grpodx/knowledge/conditions/*.json")
         self.kb = kb
 
     def train_case(self, index: int, seed: int) -> Case:

@@ -48,6 +48,6 @@ class GRPOConfig:
         if self.num_iterations < 1:
             raise ConfigError(f"{field}.num_iterations", "must be >= 1", "use 1")
         if self.micro_batch_tokens < 64 or self.logprob_chunk < 1:
-            raise ConfigError(f"{field}.micro_batch_tokens", "must be >= 64 (and logprob_chunk >= 1)", "use 4096")
+            raise ConfigError(f"{field}.micro_batch_tokens", "must be >= 64 (and logprob_chunk >= 1)", "use 512")
         if self.max_grad_norm <= 0:
             raise ConfigError(f"{field}.max_grad_norm", "must be > 0", "use 1.0")

@@ -208,6 +208,6 @@ class DiagnosisGRPO(L.LightningModule):
         states = checkpoint.get("rng_states")
         if states:
             torch.set_rng_state(states["torch"])
-            random.setstate(tuple(states["python"]) if not isinstance(states["python"], tuple) else states["python"])
+            random.setstate(states["python"])
             if "cuda" in states and torch.cuda.is_available():
                 torch.cuda.set_rng_state_all(states["cuda"])

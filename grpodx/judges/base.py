@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from grpodx.episode import Episode, Score
+from grpodx.errors import ConfigError
 
 
 class Judge:
@@ -23,8 +24,6 @@ def weighted_reward(parts: dict[str, float], weights: dict[str, float]) -> float
 
 def validate_weights(weights: dict[str, float], allowed: tuple[str, ...], field: str) -> None:
     """Reject unknown parts, negative weights and all-zero weights at start-up."""
-    from grpodx.errors import ConfigError
-
     unknown = set(weights) - set(allowed)
     if unknown:
         raise ConfigError(field, f"unknown part(s) {sorted(unknown)}", f"use only {list(allowed)}")

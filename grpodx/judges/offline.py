@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from grpodx.episode import Episode, Score
+from grpodx.errors import ConfigError
 from grpodx.judges.base import Judge, validate_weights, weighted_reward
 from grpodx.judges.diagnosis_credit import DiagnosisCredit, diagnosis_credit
 from grpodx.knowledge import embedded_knowledge_base
@@ -29,8 +30,6 @@ class OfflineJudge(Judge):
         for name, value in (("category_credit", category_credit), ("organ_system_credit", organ_system_credit),
                             ("differential_credit", differential_credit)):
             if not 0 <= value <= 1:
-                from grpodx.errors import ConfigError
-
                 raise ConfigError(f"judge.init_args.{name}", f"must be in [0, 1], got {value}", "use e.g. 0.5")
         self.credit = DiagnosisCredit(1.0, category_credit, organ_system_credit, differential_credit)
         self._kb = embedded_knowledge_base()
