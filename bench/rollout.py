@@ -1,6 +1,10 @@
 """Rollout throughput: our batched multi-turn rollout vs plain `generate` and vs the seed's
 one-episode-at-a-time loop, on the default model. `python -m bench.rollout [--cases 4 --group-size 4]`.
 
+The seed's loop runs one episode at batch 1 and re-encodes the whole conversation every turn (it had
+no cross-turn KV cache); our rollout is also timed with the cache switched off, to show what each
+of batching and cache re-use buys.
+
 Prints a table and, last, one JSON line with `rollout_vs_generate` and `rollout_vs_sequential`.
 """
 
@@ -61,6 +65,12 @@ def main() -> None:
     prompts_by_turn = [[e.doctor_turns[t].prompt_ids for e in episodes if e.num_turns > t] for t in range(turns)]
     generate_tps = plain_generate_tokens_per_s(doctor, prompts_by_turn, doctor.config.max_new_tokens)
 
+    doctor.config.reuse_kv_cache = False
+    torch.manual_seed(0)
+    started = time.perf_counter()
+    episodes_no_reuse, stats_no_reuse = env.run(doctor, cases, args.group_size)
+    no_reuse_s = time.perf_counter() - started
+
     started = time.perf_counter()
     for i in range(args.sequential_episodes):  # the seed's way: one episode, batch 1, at a time
         env.run(doctor, [cases[i % len(cases)]], 1)
@@ -69,6 +79,9 @@ def main() -> None:
     figures = {
         "episodes": n, "rollout_s": round(rollout_s, 1), "doctor_tokens": stats.doctor_tokens,
         "rollout_doctor_tokens_per_s": round(rollout_tps, 1), "generate_tokens_per_s": round(generate_tps, 1),
+        "prompt_tokens_encoded": stats.prompt_tokens_encoded, "prompt_tokens_reused": stats.prompt_tokens_reused,
+        "rollout_no_kv_reuse_s": round(no_reuse_s, 1),
+        "rollout_no_kv_reuse_doctor_tokens_per_s": round(stats_no_reuse.doctor_tokens_per_s, 1),
         "sequential_s_estimated": round(sequential_s, 1), "turn_batch_sizes": stats.turn_batch_sizes,
         "rollout_vs_generate": round(rollout_tps / generate_tps, 3),
         "rollout_vs_sequential": round(sequential_s / rollout_s, 2),

@@ -1,6 +1,6 @@
 """One default training step (16 episodes): wall time, its breakdown, peak memory, and the update's
 tokens/s beside a naive full-logits forward+backward of the same tokens.
-`python -m bench.step [--cases 4]`. Prints a table and, last, one JSON line.
+`python -m bench.step [--cases 4] [train.py flags]`. Prints a table and, last, one JSON line.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def naive_update_seconds(module, episodes) -> tuple[float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cases", type=int, default=4, help="cases per step (x group_size 4 episodes)")
-    args = parser.parse_args()
+    args, extra = parser.parse_known_args()  # the rest goes to train.py, e.g. --model.doctor.lora_dropout 0
     keep = KeepEpisodes()
     scratch = tempfile.mkdtemp(prefix="grpodx-bench-")  # config.yaml and transcripts land here, not in the repo
     cli = GRPODxCLI(DiagnosisGRPO, CaseDataModule, run=False, args=[
@@ -51,7 +51,7 @@ def main() -> None:
         "--config", "configs/default.yaml", "--data.batch_size", str(args.cases), "--trainer.max_steps", "1",
         "--trainer.logger", "false", "--transcripts.console", "false",
         "--trainer.limit_val_batches", "0", "--checkpoint.every_n_train_steps", "0",
-        "--checkpoint.save_last", "false"])
+        "--checkpoint.save_last", "false", *extra])
     cli.trainer.callbacks.append(keep)
     started = time.perf_counter()
     cli.trainer.fit(cli.model, cli.datamodule)

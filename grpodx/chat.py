@@ -41,6 +41,7 @@ class Conversation:
     final_diagnosis: str | None = None
     ended_by: str = "open"  # final_diagnosis | max_turns | quit | eof | interrupt
     started_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    turn_cache: object = None  # the doctor's KV cache of this conversation, re-used turn to turn
 
     def visible_history(self) -> list[tuple[str, str]]:
         """techspec: the doctor sees visible history only, exactly as in training."""
@@ -62,7 +63,10 @@ def doctor_turn(doctor, conversation: Conversation, last_turn: bool, greedy: boo
     """Sample the doctor's next turn and split off its hidden reasoning (the environment's rules)."""
     messages = conversation_messages(conversation.opening_statement, conversation.visible_history(), last_turn)
     prompt = doctor.prompt_ids(messages)
-    completion = doctor.sample([prompt], greedy=greedy)[0]
+    if conversation.turn_cache is None and hasattr(doctor, "turn_cache"):
+        conversation.turn_cache = doctor.turn_cache()
+    reuse = {"turn_cache": conversation.turn_cache, "keys": [0]} if conversation.turn_cache is not None else {}
+    completion = doctor.sample([prompt], greedy=greedy, **reuse)[0]
     text = doctor.decode(completion)
     split = split_reasoning(text)
     return DoctorTurn(prompt, completion, text, split.visible_text, split.reasoning, split.well_formed)

@@ -22,6 +22,8 @@ class RolloutStats:
     patient_seconds: float = 0.0
     judge_seconds: float = 0.0
     doctor_tokens: int = 0
+    prompt_tokens_encoded: int = 0  # prompt tokens the doctor ran a forward over (prefill)
+    prompt_tokens_reused: int = 0  # prompt tokens served from the cross-turn KV cache instead
     turn_batch_sizes: list[int] = field(default_factory=list)
 
     @property
@@ -58,13 +60,15 @@ class DiagnosisEnvironment:
         cases = self.patient.prepare(cases)
         episodes = [Episode(case, group=c) for c, case in enumerate(cases) for _ in range(group_size)]
         stats = RolloutStats()
+        turn_cache = doctor.turn_cache() if hasattr(doctor, "turn_cache") else None
         for turn in range(self.max_turns):
             active = [e for e in episodes if not e.finished]
             if not active:
                 break
             for observe in self.observers:
                 observe(turn, self.max_turns, len(active))
-            self._doctor_turn(doctor, active, last_turn=turn == self.max_turns - 1, greedy=greedy, stats=stats)
+            self._doctor_turn(doctor, active, last_turn=turn == self.max_turns - 1, greedy=greedy, stats=stats,
+                              turn_cache=turn_cache)
             waiting = [e for e in active if not e.finished and turn < self.max_turns - 1]
             started = time.perf_counter()
             replies = self.patient.reply_batch([e.case for e in waiting], [e.doctor_turns[-1].visible_text for e in waiting],
@@ -72,6 +76,8 @@ class DiagnosisEnvironment:
             stats.patient_seconds += time.perf_counter() - started
             for episode, reply in zip(waiting, replies):
                 episode.patient_replies.append(reply)
+        if turn_cache is not None:
+            stats.prompt_tokens_encoded, stats.prompt_tokens_reused = turn_cache.prefilled_tokens, turn_cache.reused_tokens
         started = time.perf_counter()
         to_score = [e for e in episodes if not e.failed]
         for episode, score in zip(to_score, self.judge.score_batch(to_score)):
@@ -79,10 +85,14 @@ class DiagnosisEnvironment:
         stats.judge_seconds += time.perf_counter() - started
         return episodes, stats
 
-    def _doctor_turn(self, doctor, active: list[Episode], last_turn: bool, greedy: bool, stats: RolloutStats):
+    def _doctor_turn(self, doctor, active: list[Episode], last_turn: bool, greedy: bool, stats: RolloutStats,
+                     turn_cache=None):
         prompts = [doctor.prompt_ids(doctor_messages(e.case, _visible_history(e), last_turn)) for e in active]
         started = time.perf_counter()
-        completions = doctor.sample(prompts, greedy=greedy)
+        if turn_cache is not None:
+            completions = doctor.sample(prompts, greedy=greedy, turn_cache=turn_cache, keys=[id(e) for e in active])
+        else:
+            completions = doctor.sample(prompts, greedy=greedy)
         stats.doctor_seconds += time.perf_counter() - started
         stats.doctor_tokens += sum(len(c) for c in completions)
         stats.turn_batch_sizes.append(len(active))

@@ -31,15 +31,15 @@ class CountingDoctor(Doctor):
         super().__init__(doctor.model, doctor.tokenizer, doctor.config)
         self.batch_sizes = []
 
-    def sample(self, prompts, greedy=False):
+    def sample(self, prompts, greedy=False, **cache):
         self.batch_sizes.append(len(prompts))
-        return super().sample(prompts, greedy)
+        return super().sample(prompts, greedy, **cache)
 
 
 class ScriptedDoctor(CountingDoctor):
     """Real tokenizer, scripted text: checks that reasoning never reaches the patient."""
 
-    def sample(self, prompts, greedy=False):
+    def sample(self, prompts, greedy=False, **cache):
         self.batch_sizes.append(len(prompts))
         text = "<reason>SECRET-REASONING maybe the hidden thing</reason> Do you have a fever?<|im_end|>"
         return [self.tokenizer(text, add_special_tokens=False)["input_ids"] for _ in prompts]
@@ -103,3 +103,23 @@ def test_merged_sampling_restores_the_exact_base_weights_and_matches_unmerged(ti
         assert torch.equal(param, before[name]), name
     doctor.config.merge_for_rollout = False
     assert doctor.sample(prompt, greedy=True)[0][:2] == merged[0][:2]
+
+
+def test_cross_turn_kv_cache_gives_the_same_greedy_episodes_with_less_prefill(tiny_doctor, cases):
+    """Re-using each conversation's cache must not change what the doctor says, only the work."""
+    from dataclasses import replace
+
+    env = DiagnosisEnvironment(OfflinePatient(), OfflineJudge(), max_turns=4)
+    runs = {}
+    for reuse in (True, False):
+        doctor = Doctor(tiny_doctor.model, tiny_doctor.tokenizer, replace(tiny_doctor.config, reuse_kv_cache=reuse))
+        runs[reuse] = env.run(doctor, cases, group_size=2, greedy=True)
+    (cached, cached_stats), (plain, plain_stats) = runs[True], runs[False]
+    assert [[t.completion_ids for t in e.doctor_turns] for e in cached] == \
+        [[t.completion_ids for t in e.doctor_turns] for e in plain]
+    assert [[t.prompt_ids for t in e.doctor_turns] for e in cached] == [[t.prompt_ids for t in e.doctor_turns] for e in plain]
+    assert max(e.num_turns for e in cached) > 1
+    assert cached_stats.prompt_tokens_reused > 0
+    all_prompt_tokens = sum(len(t.prompt_ids) for e in cached for t in e.doctor_turns)
+    assert cached_stats.prompt_tokens_encoded + cached_stats.prompt_tokens_reused == all_prompt_tokens
+    assert cached_stats.prompt_tokens_encoded < all_prompt_tokens / 2

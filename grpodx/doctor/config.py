@@ -27,6 +27,8 @@ class DoctorConfig:
         temperature, top_p: sampling for training rollouts (validation is greedy).
         merge_for_rollout: fold LoRA into the base weights while sampling (exact originals are
             restored after; costs one copy of the adapted base weights in memory).
+        reuse_kv_cache: keep each episode's conversation in the KV cache from one turn to the
+            next, so a turn encodes only the new reply and answer (transformers backend).
         load_in_4bit, max_seq_length: unsloth settings.
     """
 
@@ -41,6 +43,7 @@ class DoctorConfig:
     temperature: float = 1.0
     top_p: float = 1.0
     merge_for_rollout: bool = True
+    reuse_kv_cache: bool = True
     load_in_4bit: bool = True
     max_seq_length: int = 4096
 

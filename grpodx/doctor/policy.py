@@ -5,9 +5,15 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 import torch
+import transformers
 from torch import Tensor, nn
+from transformers import DynamicCache
 
 from grpodx.doctor.config import DoctorConfig
+from grpodx.doctor.turn_cache import TurnCache, left_padded
+
+# transformers 5 renamed generate's `past_key_values` to `cache` (the old name warns until 5.40)
+_CACHE_KWARG = "cache" if int(transformers.__version__.split(".")[0]) >= 5 else "past_key_values"
 
 
 class Doctor(nn.Module):
@@ -33,27 +39,41 @@ class Doctor(nn.Module):
     def decode(self, ids: list[int]) -> str:
         return self.tokenizer.decode(ids, skip_special_tokens=True)
 
+    def turn_cache(self) -> TurnCache | None:
+        """A fresh cross-turn KV cache for one rollout, or None where it is switched off or the
+        backend samples its own way (Unsloth patches `generate`)."""
+        if self.config.reuse_kv_cache and self.config.backend == "transformers":
+            return TurnCache()
+        return None
+
     @torch.no_grad()
-    def sample(self, prompts: list[list[int]], greedy: bool = False) -> list[list[int]]:
+    def sample(self, prompts: list[list[int]], greedy: bool = False, turn_cache: TurnCache | None = None,
+               keys: list | None = None) -> list[list[int]]:
         """One batched `generate` call for every prompt; returns each row's sampled ids up to and
-        including its stop token (the exact ids the loss will score)."""
+        including its stop token (the exact ids the loss will score). With a `turn_cache` (and each
+        row's episode key) only the part of each prompt not cached from the previous turn is encoded."""
         if not prompts:
             return []
         pad = self.tokenizer.pad_token_id
-        width = max(len(p) for p in prompts)
-        input_ids = torch.full((len(prompts), width), pad, dtype=torch.long)
-        attention = torch.zeros((len(prompts), width), dtype=torch.long)
-        for row, prompt in enumerate(prompts):  # left padding: every row ends where generation starts
-            input_ids[row, width - len(prompt):] = torch.tensor(prompt)
-            attention[row, width - len(prompt):] = 1
+        if turn_cache is not None:
+            input_ids, attention, cache = turn_cache.inputs(keys, prompts, pad)
+            cache = cache if cache is not None else DynamicCache(config=self.model.config)
+        else:
+            input_ids, attention = left_padded(prompts, pad)
+            cache = None
+        width = input_ids.shape[1]
         device = self.model.device
         sampling = {"do_sample": False, "temperature": None, "top_p": None, "top_k": None} if greedy else {
             "do_sample": True, "temperature": self.config.temperature, "top_p": self.config.top_p, "top_k": 0}
+        if cache is not None:
+            sampling[_CACHE_KWARG] = cache
         with self._inference_mode(), self._merged_adapter():
             output = self.model.generate(
                 input_ids=input_ids.to(device), attention_mask=attention.to(device),
                 max_new_tokens=self.config.max_new_tokens, pad_token_id=pad,
                 eos_token_id=sorted(self.stop_ids), **sampling)
+        if turn_cache is not None:
+            turn_cache.keep(keys, prompts, input_ids, attention, cache)
         return [self._until_stop(row.tolist()) for row in output[:, width:].cpu()]
 
     def _until_stop(self, ids: list[int]) -> list[int]:
