@@ -1,10 +1,12 @@
 """How often the offline patient maps a doctor's question to the right DDXPlus evidence.
 
-`python -m bench.patient_questions [--ddxplus ../shared/data/ddxplus]` scores the top match of every
-paraphrase in tests/data/ddxplus_paraphrases.jsonl (the set the matcher was tuned on) and in
-tests/data/ddxplus_paraphrases_holdout.jsonl (never tuned on), against all 223 evidences; prints
-each miss, the time of one `reply_batch` of 16 episodes, and last one JSON line with
-`question_accuracy` (tuned set) and `n`, plus `holdout_accuracy` and `holdout_n`.
+`python -m bench.patient_questions [--ddxplus ../shared/data/ddxplus] [--files F ...] [--quiet SET ...]`
+scores the top match of every paraphrase in each tests/data/ddxplus_paraphrases*.jsonl (or the given
+files) against all 223 evidences: ddxplus_paraphrases.jsonl and ddxplus_paraphrases_holdout.jsonl are
+the sets the matcher is tuned on, ddxplus_paraphrases_holdout2.jsonl is held out (pass `--quiet
+holdout2` so its misses are counted but not printed). Prints each miss, the time of one `reply_batch`
+of 16 episodes, and last one JSON line: `accuracy` and `n` per set, plus `question_accuracy`/`n` (the
+first tuning set) and `holdout_accuracy`/`holdout_n` (the old holdout) as before.
 """
 
 from __future__ import annotations
@@ -19,13 +21,18 @@ from grpodx.patients.matching import Candidate, FindingMatcher
 from grpodx.patients.offline import OfflinePatient
 
 ROOT = Path(__file__).resolve().parents[1]
-TUNED = ROOT / "tests" / "data" / "ddxplus_paraphrases.jsonl"
-HOLDOUT = ROOT / "tests" / "data" / "ddxplus_paraphrases_holdout.jsonl"
+DATA = ROOT / "tests" / "data"
+PREFIX = "ddxplus_paraphrases"
 DEFAULT_DDXPLUS = ROOT.parent / "shared" / "data" / "ddxplus"
 
 
 def read_paraphrases(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def set_name(path: Path) -> str:
+    """'tuned' for ddxplus_paraphrases.jsonl, else the suffix: 'holdout', 'holdout2', ..."""
+    return path.stem.removeprefix(PREFIX).lstrip("_") or "tuned"
 
 
 def top_matches(matcher: FindingMatcher, vocabulary: list[Candidate], questions: list[str]) -> list[str | None]:
@@ -34,10 +41,11 @@ def top_matches(matcher: FindingMatcher, vocabulary: list[Candidate], questions:
     return [h[0].finding.id if h else None for h in hits]
 
 
-def accuracy(matcher: FindingMatcher, vocabulary: list[Candidate], rows: list[dict], label: str) -> float:
+def accuracy(matcher: FindingMatcher, vocabulary: list[Candidate], rows: list[dict], label: str,
+             show_misses: bool = True) -> float:
     found = top_matches(matcher, vocabulary, [r["question"] for r in rows])
     for row, got in zip(rows, found):
-        if got != row["evidence"]:
+        if show_misses and got != row["evidence"]:
             print(f"  {label} miss: {row['question']!r}: want {row['evidence']}, got {got}")
     return sum(g == r["evidence"] for g, r in zip(found, rows)) / len(rows)
 
@@ -59,19 +67,28 @@ def reply_batch_seconds(patient: OfflinePatient, folder: Path, rows: list[dict],
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--ddxplus", type=Path, default=DEFAULT_DDXPLUS, help="folder with the release files")
+    parser.add_argument("--files", type=Path, nargs="+", default=sorted(DATA.glob(f"{PREFIX}*.jsonl")),
+                        help="paraphrase sets to score (default: every tests/data/ddxplus_paraphrases*.jsonl)")
+    parser.add_argument("--quiet", nargs="*", default=[], metavar="SET",
+                        help="sets (e.g. holdout2) whose misses are counted but not printed")
     args = parser.parse_args()
     builder = CaseBuilder(load_release(args.ddxplus))
     vocabulary = [Candidate(f, None) for f in builder.vocabulary]
     patient = OfflinePatient()
-    tuned, holdout = read_paraphrases(TUNED), read_paraphrases(HOLDOUT)
-    tuned_accuracy = accuracy(patient.matcher, vocabulary, tuned, "tuned")
-    holdout_accuracy = accuracy(patient.matcher, vocabulary, holdout, "held-out")
-    seconds = reply_batch_seconds(patient, args.ddxplus, tuned)
-    print(f"tuned set: {tuned_accuracy:.3f} of {len(tuned)}; held-out set: {holdout_accuracy:.3f} of "
-          f"{len(holdout)}; reply_batch of 16 (3 questions each): {seconds * 1000:.0f} ms")
-    print(json.dumps({"question_accuracy": round(tuned_accuracy, 4), "n": len(tuned),
-                      "holdout_accuracy": round(holdout_accuracy, 4), "holdout_n": len(holdout),
-                      "reply_batch_16_ms": round(seconds * 1000, 1)}))
+    sets = {set_name(path): read_paraphrases(path) for path in args.files}
+    scores = {name: accuracy(patient.matcher, vocabulary, rows, name, name not in args.quiet)
+              for name, rows in sets.items()}
+    seconds = reply_batch_seconds(patient, args.ddxplus, next(iter(sets.values())))
+    print("; ".join(f"{name}: {score:.3f} of {len(sets[name])}" for name, score in scores.items())
+          + f"; reply_batch of 16 (3 questions each): {seconds * 1000:.0f} ms")
+    summary = {"sets": {name: {"accuracy": round(score, 4), "n": len(sets[name])}
+                        for name, score in scores.items()}}
+    legacy = (("question_accuracy", "n", "tuned"), ("holdout_accuracy", "holdout_n", "holdout"))
+    for accuracy_key, n_key, name in legacy:
+        if name in scores:  # the keys this bench printed before it scored every set
+            summary[accuracy_key], summary[n_key] = round(scores[name], 4), len(sets[name])
+    summary["reply_batch_16_ms"] = round(seconds * 1000, 1)
+    print(json.dumps(summary))
 
 
 if __name__ == "__main__":
