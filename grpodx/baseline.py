@@ -5,7 +5,9 @@
 Each turn it asks the yes/no DDXPlus questions with the largest expected information gain under a
 naive-Bayes posterior over pathologies (priors and P(evidence | pathology) from kb_en.json), in the
 release's own English wording, to the same patient simulator the doctor LLM talks to; it updates on
-the findings the patient's reply matched, and on its last turn names the top pathology. The same
+the findings the patient's reply matched, and on its last turn names the top pathology. The
+posterior starts from the opening complaint, read by meaning like any question (DDXPlus asks every
+patient its INITIAL_EVIDENCE first; `--ignore-complaint` starts from the priors instead). The same
 judge scores it. A random-question doctor beside it gives the floor. The last line is JSON with
 `top1`, `top3`, `reward`, `turns`, `random_top1`.
 """
@@ -21,12 +23,14 @@ import torch
 
 from grpodx.case_sources import ddxplus_cases
 from grpodx.cli import one_line_errors
-from grpodx.ddxplus import load_pathology_kb, load_release, locate
+from grpodx.ddxplus import CaseBuilder, load_pathology_kb, load_release, locate
 from grpodx.episode import DoctorTurn, Episode
 from grpodx.episode_metrics import top_k_hit
 from grpodx.errors import ConfigError
 from grpodx.judges import OfflineJudge
 from grpodx.patients import OfflinePatient
+from grpodx.patients.matching import Candidate, FindingMatcher
+from grpodx.patients.offline import shared_encoder
 
 _FLOOR = 1e-3  # P(evidence | pathology) for evidences kb_en.json never saw with the pathology
 
@@ -48,6 +52,15 @@ class NaiveBayesDoctor:
         self.p = p.clamp(_FLOOR, 1 - _FLOOR)
         self.index = {c: j for j, c in enumerate(self.codes)}
         self.informative = informative
+        self._complaint_vocabulary = [Candidate(f, None) for f in CaseBuilder(release).vocabulary
+                                      if f.id in self.index]
+        self._matcher = FindingMatcher(shared_encoder(), max_per_question=1)
+
+    def read_complaints(self, complaints: list[str]) -> list[dict[str, bool]]:
+        """The yes/no evidence each opening complaint states ("I have a cough." -> E_201 present),
+        matched by meaning like a question; {} where none matches. The doctor sees only this text."""
+        hits = self._matcher.match(complaints, [self._complaint_vocabulary] * len(complaints))
+        return [{found[0].finding.id: True} if found else {} for found in hits]
 
     def posterior(self, answers: dict[str, bool]) -> torch.Tensor:
         log_post = self.log_prior.clone()
@@ -80,11 +93,14 @@ class NaiveBayesDoctor:
 
 
 def play(doctor: NaiveBayesDoctor, patient, judge, cases, max_turns: int, seed: int,
-         questions_per_turn: int) -> list[Episode]:
+         questions_per_turn: int, read_complaint: bool = True) -> list[Episode]:
     """Run every case turn by turn (patient replies batched per turn), then score with the judge."""
     rng = random.Random(seed)
     episodes = [Episode(case, group=i) for i, case in enumerate(cases)]
-    answers = [{} for _ in cases]  # starts from the priors: it does not parse the opening complaint
+    if read_complaint:
+        answers = doctor.read_complaints([case.opening_complaint for case in cases])
+    else:
+        answers = [{} for _ in cases]  # the priors
     asked = [set() for _ in cases]
     for _ in range(max_turns - 1):
         codes = [doctor.next_questions(a, s, rng, questions_per_turn) for a, s in zip(answers, asked)]
@@ -122,6 +138,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-turns", type=int, default=5)
     parser.add_argument("--questions-per-turn", type=int, default=3, help="questions asked in one doctor turn")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--ignore-complaint", action="store_true",
+                        help="start from the priors, not from the opening complaint (the old reference)")
     args = parser.parse_args(argv)
     with one_line_errors("python -m grpodx.baseline --help"):
         if not args.cases.startswith("ddxplus:"):
@@ -139,7 +157,7 @@ def main(argv: list[str] | None = None) -> None:
     for label, informative in (("reference", True), ("random", False)):
         doctor = NaiveBayesDoctor(release, pathology_kb, informative)
         results[label] = summary(play(doctor, patient, judge, cases, args.max_turns, args.seed,
-                                      args.questions_per_turn))
+                                      args.questions_per_turn, not args.ignore_complaint))
         r = results[label]
         print(f"{label:>10} doctor: top-1 {r['top1']:.3f}  top-3 {r['top3']:.3f}  reward {r['reward']:.3f}  "
               f"turns {r['turns']:.2f}  (n={args.n}, max_turns={args.max_turns}, "

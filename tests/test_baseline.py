@@ -4,6 +4,8 @@ import json
 import subprocess
 import sys
 
+from grpodx.baseline import NaiveBayesDoctor
+from grpodx.ddxplus import CaseBuilder, PatientFile, load_pathology_kb, load_release
 from tests.conftest import ROOT
 
 
@@ -16,6 +18,18 @@ def test_reference_doctor_beats_random_questions(ddxplus_dir):
     assert {"top1", "top3", "reward", "turns", "random_top1"} <= set(figures)
     assert figures["top1"] > figures["random_top1"] + 0.05
     assert figures["top3"] >= figures["top1"] and figures["turns"] == 5
+
+
+def test_reference_doctor_starts_from_the_opening_complaint(ddxplus_dir):
+    """The complaint is read by meaning to the patient's INITIAL_EVIDENCE, which moves the posterior."""
+    release = load_release(ddxplus_dir)
+    doctor = NaiveBayesDoctor(release, load_pathology_kb(ddxplus_dir / "kb_en.json", release))
+    builder, patients = CaseBuilder(release), PatientFile(ddxplus_dir / "dev_patients.csv", release)
+    records = [patients.record(row) for row in range(0, 600, 30)]
+    complaints = [builder.case(record, f"c{i}").opening_complaint for i, record in enumerate(records)]
+    read = doctor.read_complaints(complaints)
+    assert read == [{record.initial_evidence: True} for record in records]
+    assert not doctor.posterior(read[0]).allclose(doctor.posterior({}))
 
 
 def test_non_ddxplus_source_is_one_line(tmp_path):
