@@ -36,7 +36,7 @@ class DoctorConfig:
     backend: Literal["transformers", "unsloth"] = "transformers"
     lora_rank: int = 16
     lora_alpha: int = 32
-    lora_dropout: float = 0.05
+    lora_dropout: float = 0.0
     target_modules: list[str] = field(default_factory=lambda: list(LLAMA_LINEAR))
     dtype: Literal["float32", "bfloat16", "float16"] = "float32"
     max_new_tokens: int = 96
@@ -54,7 +54,7 @@ class DoctorConfig:
         if self.lora_rank < 1:
             raise ConfigError(f"{field_}.lora_rank", f"must be >= 1, got {self.lora_rank}", "use e.g. 16")
         if not 0 <= self.lora_dropout < 1:
-            raise ConfigError(f"{field_}.lora_dropout", f"must be in [0, 1), got {self.lora_dropout}", "use e.g. 0.05")
+            raise ConfigError(f"{field_}.lora_dropout", f"must be in [0, 1), got {self.lora_dropout}", "use 0.0 (the default) or e.g. 0.05")
         if self.max_new_tokens < 1:
             raise ConfigError(f"{field_}.max_new_tokens", "must be >= 1", "use e.g. 96")
         if self.temperature <= 0 or not 0 < self.top_p <= 1:
