@@ -46,7 +46,7 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=4)
     parser.add_argument("--group-size", type=int, default=4)
     parser.add_argument("--max-turns", type=int, default=5)
-    parser.add_argument("--sequential-episodes", type=int, default=2,
+    parser.add_argument("--sequential-episodes", type=int, default=16,
                         help="episodes timed one at a time; the per-episode time is scaled to the full set")
     args = parser.parse_args()
     torch.manual_seed(0)

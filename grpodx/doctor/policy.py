@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 import torch
 import transformers
@@ -10,6 +10,7 @@ from torch import Tensor, nn
 from transformers import DynamicCache
 
 from grpodx.doctor.config import DoctorConfig
+from grpodx.doctor.decode_attention import cpu_decode_attention
 from grpodx.doctor.turn_cache import TurnCache, left_padded
 
 # transformers 5 renamed generate's `past_key_values` to `cache` (the old name warns until 5.40)
@@ -67,7 +68,7 @@ class Doctor(nn.Module):
             "do_sample": True, "temperature": self.config.temperature, "top_p": self.config.top_p, "top_k": 0}
         if cache is not None:
             sampling[_CACHE_KWARG] = cache
-        with self._inference_mode(), self._merged_adapter():
+        with self._inference_mode(), self._merged_adapter(), self._decode_attention():
             output = self.model.generate(
                 input_ids=input_ids.to(device), attention_mask=attention.to(device),
                 max_new_tokens=self.config.max_new_tokens, pad_token_id=pad,
@@ -106,6 +107,11 @@ class Doctor(nn.Module):
                 self.model.unmerge_adapter()
                 for layer, original in zip(layers, self._base_snapshot):
                     layer.get_base_layer().weight.copy_(original)
+
+    def _decode_attention(self):
+        if self.config.backend != "transformers":
+            return nullcontext()
+        return cpu_decode_attention(self.model)
 
     @contextmanager
     def _inference_mode(self):
