@@ -98,7 +98,9 @@ def test_merged_sampling_restores_the_exact_base_weights_and_matches_unmerged(ti
     doctor = Doctor(model, tokenizer, config)
     before = {n: p.detach().clone() for n, p in model.named_parameters()}
     prompt = [doctor.prompt_ids([{"role": "user", "content": "I have a cough."}])]
+    modules_before = [(n, type(m)) for n, m in model.named_modules()]
     merged = doctor.sample(prompt, greedy=True)
+    assert [(n, type(m)) for n, m in model.named_modules()] == modules_before  # LoRA wrappers are back
     for name, param in model.named_parameters():
         assert torch.equal(param, before[name]), name
     doctor.config.merge_for_rollout = False
