@@ -48,3 +48,22 @@ def test_second_turn_from_the_cache_matches_a_fresh_prompt(tiny_doctor):
         fresh_logits, _ = _first_token_logits(model, fresh_ids, fresh_mask)
     assert mask2.sum(1).tolist() == [len(p) for p in turn2]
     torch.testing.assert_close(cached_logits, fresh_logits, atol=1e-4, rtol=1e-4)
+
+
+def test_shared_first_prompt_is_encoded_once_and_matches_a_fresh_prompt(tiny_doctor):
+    """G episodes of a case share their first prompt: one encoding, copied to the group's rows."""
+    model = tiny_doctor.model
+    model.eval()
+    a, b = list(range(10, 40)), list(range(50, 62))
+    prompts, keys = [a, a, b, a], ["e0", "e1", "e2", "e3"]
+    state = TurnCache()
+    with torch.no_grad():
+        state.share_prefill(tiny_doctor._prefill, keys, prompts, pad=0)
+        assert state.prefilled_tokens == 29 + 11
+        ids, mask, cache = state.inputs(keys, prompts, pad=0)
+        assert ids.shape[0] == 4 and cache.get_seq_length() == ids.shape[1] - 1  # only the last token is new
+        assert state.prefilled_tokens + state.reused_tokens == sum(map(len, prompts))
+        shared, _ = _first_token_logits(model, ids, mask, cache)
+        fresh_ids, fresh_mask = left_padded(prompts, pad=0)
+        fresh, _ = _first_token_logits(model, fresh_ids, fresh_mask)
+    torch.testing.assert_close(shared, fresh, atol=1e-4, rtol=1e-4)

@@ -57,27 +57,34 @@ class Doctor(nn.Module):
         if not prompts:
             return []
         pad = self.tokenizer.pad_token_id
-        if turn_cache is not None:
-            input_ids, attention, cache = turn_cache.inputs(keys, prompts, pad)
-            cache = cache if cache is not None else DynamicCache(config=self.model.config)
-        else:
-            input_ids, attention = left_padded(prompts, pad)
-            cache = None
-        width = input_ids.shape[1]
         device = self.model.device
         sampling = {"do_sample": False, "temperature": None, "top_p": None, "top_k": None}
         if not greedy:  # sampled by the last logits processor, picked greedily (16x cheaper than multinomial)
             sampling["logits_processor"] = LogitsProcessorList([InverseCDFSampler(self.config.temperature, self.config.top_p)])
-        if cache is not None:
-            sampling[_CACHE_KWARG] = cache
         with self._inference_mode(), self._merged_adapter(), self._decode_attention():
+            if turn_cache is not None:
+                turn_cache.share_prefill(self._prefill, keys, prompts, pad)
+                input_ids, attention, cache = turn_cache.inputs(keys, prompts, pad)
+                sampling[_CACHE_KWARG] = cache if cache is not None else DynamicCache(config=self.model.config)
+            else:
+                input_ids, attention = left_padded(prompts, pad)
             output = self.model.generate(
                 input_ids=input_ids.to(device), attention_mask=attention.to(device),
                 max_new_tokens=self.config.max_new_tokens, pad_token_id=pad,
                 eos_token_id=sorted(self.stop_ids), **sampling)
+        width = input_ids.shape[1]
         if turn_cache is not None:
-            turn_cache.keep(keys, prompts, input_ids, attention, cache)
+            turn_cache.keep(keys, prompts, input_ids, attention, sampling[_CACHE_KWARG])
         return [self._until_stop(row.tolist()) for row in output[:, width:].cpu()]
+
+    def _prefill(self, input_ids: Tensor, attention_mask: Tensor):
+        """Encode left-padded prompts into a fresh KV cache (positions count real tokens only)."""
+        cache = DynamicCache(config=self.model.config)
+        device = self.model.device
+        positions = (attention_mask.cumsum(-1) - 1).clamp(min=0)
+        self.model(input_ids=input_ids.to(device), attention_mask=attention_mask.to(device),
+                   position_ids=positions.to(device), use_cache=True, logits_to_keep=1, **{_CACHE_KWARG: cache})
+        return cache
 
     def _until_stop(self, ids: list[int]) -> list[int]:
         for i, token in enumerate(ids):

@@ -63,6 +63,25 @@ class TurnCache:
         self.prefill_positions += new_ids.numel()
         return torch.cat([old_ids, new_ids], 1), torch.cat([old_mask, new_mask], 1), self.cache
 
+    def share_prefill(self, prefill, keys: list, prompts: list[list[int]], pad: int) -> None:
+        """First turn: the G episodes of a case start from the same prompt, so each distinct prompt
+        is encoded once (all but its last token, which `generate` needs as input) and its cache is
+        copied to every row that shares it. `prefill(ids, mask)` returns the cache of those rows."""
+        distinct = list(dict.fromkeys(tuple(p) for p in prompts))
+        if self.cache is not None or len(distinct) == len(prompts) or min(map(len, prompts)) < 2:
+            return
+        heads = [list(p[:-1]) for p in distinct]
+        ids, mask = left_padded(heads, pad)
+        cache = prefill(ids, mask)
+        rows = torch.tensor([distinct.index(tuple(p)) for p in prompts])
+        cache.batch_select_indices(rows)
+        self.cache, self.ids, self.mask = cache, ids[rows], mask[rows]
+        self.prompts, self.keys = [list(p[:-1]) for p in prompts], list(keys)
+        computed = sum(map(len, heads))
+        self.prefilled_tokens += computed
+        self.prefill_positions += ids.numel()
+        self.reused_tokens -= computed  # `inputs` counts every row's head as reused; the distinct ones were encoded
+
     def keep(self, keys: list, prompts: list[list[int]], ids: Tensor, mask: Tensor, cache) -> None:
         """After `generate`: keep the prompt part of the cache, drop the sampled tokens (the next
         prompt holds only their visible text, re-encoded with the patient's answer)."""
