@@ -52,17 +52,17 @@ def _truth(case, code):
 def test_paraphrase_sets_are_ours_and_broad(world):
     release, _, _ = world
     tuned, holdout = _paraphrases("ddxplus_paraphrases.jsonl"), _paraphrases("ddxplus_paraphrases_holdout.jsonl")
-    holdout2 = _paraphrases("ddxplus_paraphrases_holdout2.jsonl")
-    assert len(tuned) >= 150 and len(holdout) >= 40 and len(holdout2) >= 100
-    assert len({r["evidence"] for r in tuned}) >= 100 and len({r["evidence"] for r in holdout2}) >= 100
+    holdout2, holdout3 = _paraphrases("ddxplus_paraphrases_holdout2.jsonl"), _paraphrases("ddxplus_paraphrases_holdout3.jsonl")
+    assert len(tuned) >= 150 and len(holdout) >= 40 and len(holdout2) >= 100 and len(holdout3) >= 150
+    assert all(len({r["evidence"] for r in rows}) >= 100 for rows in (tuned, holdout2, holdout3))
     questions = {e.question.lower() for e in release.evidences.values()}
-    rows = tuned + holdout + holdout2
+    rows = tuned + holdout + holdout2 + holdout3
     assert all(r["evidence"] in release.evidences and r["question"].lower() not in questions for r in rows)
     assert len({r["question"].lower() for r in rows}) == len(rows)
 
 
 # Both sets are tuning sets (the first since the matcher exists, the old holdout since the qualifier
-# penalty); ddxplus_paraphrases_holdout2.jsonl is held out and scored by bench.patient_questions only.
+# penalty); ddxplus_paraphrases_holdout2/3.jsonl are held out and scored by bench.patient_questions only.
 @pytest.mark.parametrize("name", ["ddxplus_paraphrases.jsonl", "ddxplus_paraphrases_holdout.jsonl"])
 def test_paraphrases_map_to_their_evidence(ddxplus_dir, world, patient, name, floor=0.95):
     _, builder, _ = world
