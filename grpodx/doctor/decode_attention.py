@@ -12,9 +12,13 @@ from contextlib import contextmanager
 
 import torch
 from torch import Tensor
-from transformers import AttentionInterface
-from transformers.integrations.sdpa_attention import sdpa_attention_forward
-from transformers.masking_utils import ALL_MASK_ATTENTION_FUNCTIONS, sdpa_mask
+
+try:
+    from transformers import AttentionInterface
+    from transformers.integrations.sdpa_attention import sdpa_attention_forward
+    from transformers.masking_utils import ALL_MASK_ATTENTION_FUNCTIONS, sdpa_mask
+except ImportError:  # an older transformers without pluggable attention: sampling keeps SDPA
+    AttentionInterface = None
 
 NAME = "grpodx_cpu_decode"
 
@@ -37,8 +41,9 @@ def decode_attention(module, query: Tensor, key: Tensor, value: Tensor, attentio
     return out.transpose(1, 2).contiguous(), None
 
 
-AttentionInterface.register(NAME, decode_attention)
-ALL_MASK_ATTENTION_FUNCTIONS.register(NAME, sdpa_mask)
+if AttentionInterface is not None:
+    AttentionInterface.register(NAME, decode_attention)
+    ALL_MASK_ATTENTION_FUNCTIONS.register(NAME, sdpa_mask)
 
 
 @contextmanager
@@ -46,7 +51,7 @@ def cpu_decode_attention(model):
     """Switch a model that runs SDPA on CPU to `decode_attention` for the duration of sampling."""
     configs = {id(m.config): m.config for m in model.modules() if hasattr(m, "config")}
     configs = [c for c in configs.values() if getattr(c, "_attn_implementation", None) == "sdpa"]
-    if model.device.type != "cpu" or not configs:
+    if AttentionInterface is None or model.device.type != "cpu" or not configs:
         yield
         return
     for config in configs:
