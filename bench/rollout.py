@@ -17,6 +17,7 @@ import time
 import torch
 
 from bench.common import bench_cases, default_doctor
+from grpodx.doctor.turn_cache import left_padded
 from grpodx.environment import DiagnosisEnvironment
 from grpodx.judges import OfflineJudge
 from grpodx.patients import OfflinePatient
@@ -27,11 +28,8 @@ def plain_generate_tokens_per_s(doctor, prompts_by_turn, max_new_tokens: int) ->
     tokens, seconds = 0, 0.0
     for prompts in prompts_by_turn:
         started = time.perf_counter()
-        width = max(len(p) for p in prompts)
-        ids = torch.full((len(prompts), width), doctor.tokenizer.pad_token_id)
-        mask = torch.zeros_like(ids)
-        for r, p in enumerate(prompts):
-            ids[r, width - len(p):], mask[r, width - len(p):] = torch.tensor(p), 1
+        ids, mask = left_padded(prompts, doctor.tokenizer.pad_token_id)
+        width = ids.shape[1]
         with torch.no_grad():
             out = doctor.model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=max_new_tokens,
                                         min_new_tokens=max_new_tokens, do_sample=True, top_k=0,

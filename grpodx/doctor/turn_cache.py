@@ -46,12 +46,12 @@ class TurnCache:
             self.prefilled_tokens += sum(map(len, prompts))
             self.prefill_positions += ids.numel()
             return ids, mask, None
-        rows = torch.tensor([self.keys.index(k) for k in keys])
-        self.cache.batch_select_indices(rows)
+        rows = [self.keys.index(k) for k in keys]
+        self.cache.batch_select_indices(torch.tensor(rows))
         old_ids, old_mask = self.ids[rows], self.mask[rows].clone()
         suffixes = []
-        for r, (k, prompt) in enumerate(zip(keys, prompts)):
-            previous = self.prompts[self.keys.index(k)]
+        for r, (row, prompt) in enumerate(zip(rows, prompts)):
+            previous = self.prompts[row]
             # keep at least one new token: generation must start from a real token of this turn
             keep = min(common_prefix_length(previous, prompt), len(prompt) - 1)
             positions = old_mask[r].nonzero().flatten()
