@@ -27,6 +27,7 @@ class PatientReply:
     matched: tuple[Match, ...] = ()
     failed: bool = False
     error: str = ""
+    questions: int = 0  # questions the doctor asked in the turn, answered or over the budget
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,12 @@ class Episode:
     @property
     def num_turns(self) -> int:
         return len(self.doctor_turns)
+
+    @property
+    def questions_asked(self) -> int:
+        """Questions over the whole episode, as the patient counted them (published
+        interactive-diagnosis results are quoted per number of questions)."""
+        return sum(r.questions for r in self.patient_replies)
 
     def transcript(self) -> list[dict]:
         """The whole conversation as the judge sees it: doctor text with its reasoning marked."""
