@@ -8,7 +8,7 @@ from torchmetrics import MeanMetric
 
 from grpodx.episode_metrics import episode_values, scored
 
-KEYS = ("reward", "accuracy", "top3", "partial_credit", "turns", "format", "no_final")
+KEYS = ("reward", "accuracy", "top3", "partial_credit", "turns", "questions", "format", "no_final", "multi_answer")
 
 
 class RewardMetrics(L.Callback):

@@ -58,8 +58,8 @@ def test_report_compares_base_and_trained_on_the_same_cases(tiny_model_dir, trai
     metrics = json.loads((out / "metrics.json").read_text())
     assert set(metrics["policies"]) == {"base", "trained"}
     for values in metrics["policies"].values():
-        assert {"top1", "top3", "reward", "partial_credit", "turns", "format", "no_final", "episodes",
-                "failed"} <= values.keys()
+        assert {"top1", "top3", "reward", "partial_credit", "turns", "questions", "format", "no_final",
+                "multi_answer", "episodes", "failed"} <= values.keys()
         assert values["episodes"] == CASES
     assert metrics["context"]["global_step"] == 4
 
@@ -78,6 +78,7 @@ def test_report_compares_base_and_trained_on_the_same_cases(tiny_model_dir, trai
         data = (out / png).read_bytes()
         assert data.startswith(PNG) and len(data) > 1000, png
     summary = (out / "summary.md").read_text()
+    assert "| questions asked |" in summary and "| several or negated answers |" in summary
     for linked in ("metrics.json", "transcripts.jsonl", "training_curves.png", "accuracy_by_condition.png",
                    "turns.png", "confusion-base.csv", "confusion-trained.csv"):
         assert f"({linked})" in summary

@@ -106,3 +106,126 @@ def test_top3_counts_the_listed_differential(kb):
     assert top_k_hit(episode, 3) and not top_k_hit(episode, 2)
     episode.final_diagnosis = None
     assert not top_k_hit(episode, 3)
+
+
+# Issue 11: a final diagnosis names exactly one condition.
+
+def _played(case, visible: str, judge: OfflineJudge) -> Episode:
+    """One well-formed turn ending in `visible`, parsed and scored as the environment would."""
+    from grpodx.dialogue import final_diagnosis
+
+    episode = Episode(case, 0, doctor_turns=[DoctorTurn([], [], "", visible, "thinking", True)])
+    episode.final_diagnosis = final_diagnosis(visible)
+    episode.score = judge.score(episode)
+    return episode
+
+
+def test_listing_the_organ_system_or_negating_earns_no_more_than_one_honest_guess(kb):
+    """The issue's probe over 200 KB cases: before the fix, listing the organ system's conditions
+    (shortest names, as many as 120 characters hold) or 'not <true disease>' scored 0.80 and
+    accuracy 1.0, against 0.44 for one honest guess from the right system."""
+    from statistics import mean
+
+    from grpodx.case_sources import KnowledgeBaseCases
+    from grpodx.episode_metrics import episode_values
+
+    judge = OfflineJudge()
+    cases = [KnowledgeBaseCases(kb).train_case(i, seed=0) for i in range(200)]
+    honest = mean(mean(_played(c, f"Final diagnosis: {k.name}", judge).score.reward
+                       for k in kb.conditions if k.organ_system == c.organ_system) for c in cases)
+    wrong = [_played(c, "Final diagnosis: " + next(k.name for k in kb.conditions if k.organ_system != c.organ_system
+                                                    and k.icd10[0] != c.icd10[0]), judge) for c in cases]
+    for separator in (", ", " or ", " / ", "; ", " and ", " "):
+        listed = [_played(c, "Final diagnosis: " + separator.join(
+            min((k.name, *k.aliases), key=len) for k in kb.conditions if k.organ_system == c.organ_system), judge)
+            for c in cases]
+        assert mean(e.score.reward for e in listed) <= honest, separator
+        assert all(episode_values(e)["accuracy"] == 0 and episode_values(e)["multi_answer"] == 1 for e in listed)
+    negated = [_played(c, f"Final diagnosis: not {c.hidden_diagnosis}", judge) for c in cases]
+    assert [e.score.reward for e in negated] == [e.score.reward for e in wrong]
+    assert all(e.score.diagnosis_level == "multi" and episode_values(e)["accuracy"] == 0 for e in negated)
+
+
+@pytest.mark.parametrize("answer", [
+    "not {x}", "No {x}", "rule out {x}", "R/O {x}", "{x} unlikely", "{x} vs {y}", "{x} or {y}", "{x} (possibly {y})",
+    "{x}, {y}", "{x}; {y}", "{x} / {y}", "{x} and {y}", "{x} {y}", "{x}, costochondritis", "banana, {x}",
+    "{y} or {x}", "either {x}", "{x}\n{y}"])
+def test_several_or_negated_answers_get_no_credit(kb, answer):
+    from grpodx.judges.diagnosis_credit import is_multi_answer, names_match
+
+    case = _case(kb, "Migraine")
+    text = answer.format(x="Migraine", y="Tension-type headache")
+    assert diagnosis_credit(text, case, kb) == (0.0, "multi")
+    assert is_multi_answer(text, case) and not names_match(text, case)
+
+
+@pytest.mark.parametrize("hidden, answer", [
+    ("Acute pericarditis", "Acute pericarditis in a young man"), ("Migraine", "**Migraine** (most likely)"),
+    ("Migraine", "Migraine without aura"), ("Acute myocardial infarction", "NSTEMI/STEMI"),
+    ("Acute myocardial infarction", "Heart attack (MI)"), ("Cellulitis", "Skin and soft tissue infection"),
+    ("Osteoarthritis of the knee", "wear and tear arthritis"), ("Community-acquired pneumonia", "Pneumonia / lung infection"),
+    ("Gout", "Gout?"), ("COVID-19", "Probable COVID-19 infection.")])
+def test_one_condition_with_harmless_words_or_synonyms_is_one_answer(kb, hidden, answer):
+    assert diagnosis_credit(answer, _case(kb, hidden), kb) == (1.0, "exact")
+
+
+def test_a_longer_name_is_not_read_as_the_shorter_one_it_contains(kb):
+    """'Vitamin B12 deficiency anaemia' contains 'anaemia' (an alias of iron deficiency anaemia) and
+    'chronic bronchitis' contains 'bronchitis': both used to score exact for the other condition."""
+    assert diagnosis_credit("Vitamin B12 deficiency anaemia", _case(kb, "Iron deficiency anaemia"), kb) == \
+        (0.2, "organ_system")
+    assert diagnosis_credit("chronic bronchitis", _case(kb, "Acute bronchitis"), kb)[1] != "exact"
+
+
+def test_every_knowledge_base_name_is_one_answer(kb):
+    for condition in kb.conditions:
+        case = _case(kb, condition.name)
+        for other in kb.conditions:
+            for name in (other.name, *other.aliases):
+                _, level = diagnosis_credit(name, case, kb)
+                assert level != "multi", (condition.name, name)
+                assert (level == "exact") == (other is condition), (condition.name, name, level)
+
+
+def test_every_ddxplus_name_and_alias_is_one_answer(kb, ddxplus_dir):
+    """DDXPlus names hold separators ('Possible NSTEMI / STEMI', 'HIV (initial infection)') and
+    aliases hold 'or'/'without'; each is still one answer, exact for its own pathology."""
+    from grpodx.ddxplus.pathology_kb import load_pathology_kb
+    from grpodx.ddxplus.release import load_release
+
+    release = load_release(ddxplus_dir)
+    entries = load_pathology_kb(ddxplus_dir / "kb_en.json", release)
+    names = tuple(release.pathologies)
+    assert {"Possible NSTEMI / STEMI", "HIV (initial infection)", "Bronchospasm / acute asthma exacerbation"} <= set(names)
+    for name, pathology in release.pathologies.items():
+        case = Case("d", name, pathology.icd10, entries[name].organ_system, 40, "male", "ill", (), (), (),
+                    aliases=entries[name].aliases, differential=names)
+        for answer in (name, *entries[name].aliases):
+            assert diagnosis_credit(answer, case, kb) == (1.0, "exact"), (name, answer)
+        for other in names:
+            assert diagnosis_credit(other, case, kb)[1] != "multi", (name, other)
+        assert diagnosis_credit(f"{names[0]}, {names[1]}", case, kb) == (0.0, "multi")
+
+
+def test_episode_values_count_multi_answers_and_questions(kb):
+    from grpodx.episode_metrics import episode_values
+
+    case = _case(kb, "Migraine")
+    episode = _played(case, "Final diagnosis: Migraine, tension headache", OfflineJudge())
+    episode.patient_replies = [PatientReply("yes", questions=3), PatientReply("no", questions=2)]
+    values = episode_values(episode)
+    assert (values["multi_answer"], values["accuracy"], values["questions"]) == (1.0, 0.0, 5.0)
+    assert episode_values(_played(case, "Final diagnosis: Migraine", OfflineJudge()))["multi_answer"] == 0.0
+    assert episode_values(_played(case, "No final line", OfflineJudge()))["multi_answer"] == 0.0
+
+
+def test_top3_scores_each_entry_as_one_answer(kb):
+    from grpodx.episode_metrics import top_k_hit
+
+    case = _case(kb, "Migraine")
+    episode = Episode(case, 0, final_diagnosis="Cluster headache, Migraine", differential=["Stroke"])
+    assert not top_k_hit(episode, 3)
+    episode.differential = ["Stroke", "Migraine"]
+    assert top_k_hit(episode, 3)
+    episode.differential = ["Stroke or migraine"]
+    assert not top_k_hit(episode, 3)

@@ -22,8 +22,10 @@ class PolicyMetrics:
     reward: float
     partial_credit: float
     turns: float
+    questions: float
     format: float
     no_final: float
+    multi_answer: float
 
 
 def policy_metrics(episodes: list[Episode]) -> PolicyMetrics:
@@ -34,7 +36,8 @@ def policy_metrics(episodes: list[Episode]) -> PolicyMetrics:
         return round(mean(v[key] for v in values), 4) if values else 0.0
 
     return PolicyMetrics(len(episodes), len(episodes) - len(ok), avg("accuracy"), avg("top3"), avg("reward"),
-                         avg("partial_credit"), avg("turns"), avg("format"), avg("no_final"))
+                         avg("partial_credit"), avg("turns"), avg("questions"), avg("format"), avg("no_final"),
+                         avg("multi_answer"))
 
 
 def accuracy_by_condition(episodes: list[Episode]) -> dict[str, float]:

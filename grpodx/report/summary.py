@@ -9,7 +9,8 @@ from grpodx.report.metrics import PolicyMetrics
 
 ROWS = (("top1", "top-1 accuracy"), ("top3", "top-3 accuracy"), ("reward", "reward"),
         ("partial_credit", "diagnosis partial credit"), ("turns", "doctor turns"),
-        ("format", "well-formed turns"), ("no_final", "no final diagnosis"), ("failed", "failed episodes"))
+        ("questions", "questions asked"), ("format", "well-formed turns"), ("no_final", "no final diagnosis"),
+        ("multi_answer", "several or negated answers"), ("failed", "failed episodes"))
 
 
 @dataclass
