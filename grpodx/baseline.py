@@ -8,7 +8,8 @@ release's own English wording, to the same patient simulator the doctor LLM talk
 the findings the patient's reply matched, and on its last turn names the top pathology. The
 posterior starts from the opening complaint, read by meaning like any question (DDXPlus asks every
 patient its INITIAL_EVIDENCE first; `--ignore-complaint` starts from the priors instead). The same
-judge scores it. A random-question doctor beside it gives the floor. The last line is JSON with
+judge scores it. A random-question doctor beside it gives the floor. The naive-Bayes logic lives in
+`grpodx.naive_bayes`, shared with the expert demonstrations (`grpodx.demonstrations`). The last line is JSON with
 `top1`, `top3`, `reward`, `turns`, `random_top1`.
 """
 
@@ -19,77 +20,17 @@ import json
 import random
 import sys
 
-import torch
-
 from grpodx.case_sources import ddxplus_cases
 from grpodx.cli import one_line_errors
-from grpodx.ddxplus import CaseBuilder, load_pathology_kb, load_release, locate
+from grpodx.ddxplus import load_pathology_kb, load_release, locate
 from grpodx.episode import DoctorTurn, Episode
 from grpodx.episode_metrics import top_k_hit
 from grpodx.errors import ConfigError
 from grpodx.judges import OfflineJudge
+from grpodx.naive_bayes import NaiveBayesDoctor
 from grpodx.patients import OfflinePatient
-from grpodx.patients.matching import Candidate, FindingMatcher
-from grpodx.patients.offline import shared_encoder
 
-_FLOOR = 1e-3  # P(evidence | pathology) for evidences kb_en.json never saw with the pathology
-
-
-class NaiveBayesDoctor:
-    """Posterior over pathologies from yes/no answers; picks questions by expected information gain."""
-
-    def __init__(self, release, pathology_kb, informative: bool = True):
-        self.names = sorted(pathology_kb)
-        self.codes = sorted(c for c, e in release.evidences.items() if e.data_type == "B")
-        self.questions = {c: release.evidences[c].question for c in self.codes}
-        self.log_prior = torch.tensor([pathology_kb[n].prior for n in self.names]).clamp(min=1e-6).log()
-        p = torch.full((len(self.names), len(self.codes)), _FLOOR)
-        for i, name in enumerate(self.names):
-            for j, code in enumerate(self.codes):
-                stats = pathology_kb[name].evidences.get(code)
-                if stats is not None:
-                    p[i, j] = stats.p_present
-        self.p = p.clamp(_FLOOR, 1 - _FLOOR)
-        self.index = {c: j for j, c in enumerate(self.codes)}
-        self.informative = informative
-        self._complaint_vocabulary = [Candidate(f, None) for f in CaseBuilder(release).vocabulary
-                                      if f.id in self.index]
-        self._matcher = FindingMatcher(shared_encoder(), max_per_question=1)
-
-    def read_complaints(self, complaints: list[str]) -> list[dict[str, bool]]:
-        """The yes/no evidence each opening complaint states ("I have a cough." -> E_201 present),
-        matched by meaning like a question; {} where none matches. The doctor sees only this text."""
-        hits = self._matcher.match(complaints, [self._complaint_vocabulary] * len(complaints))
-        return [{found[0].finding.id: True} if found else {} for found in hits]
-
-    def posterior(self, answers: dict[str, bool]) -> torch.Tensor:
-        log_post = self.log_prior.clone()
-        for code, present in answers.items():
-            j = self.index[code]
-            log_post += (self.p[:, j] if present else 1 - self.p[:, j]).log()
-        return torch.softmax(log_post, dim=0)
-
-    def next_questions(self, answers: dict[str, bool], asked: set[str], rng: random.Random, k: int) -> list[str]:
-        """The k open yes/no questions with the largest expected information gain (or k random ones)."""
-        open_codes = [c for c in self.codes if c not in asked and c not in answers]
-        if not self.informative:
-            return rng.sample(open_codes, k)
-        post = self.posterior(answers)
-        cols = torch.tensor([self.index[c] for c in open_codes])
-        p = self.p[:, cols]  # [D, Q]
-        p_yes = post @ p
-        post_yes = post[:, None] * p / p_yes
-        post_no = post[:, None] * (1 - p) / (1 - p_yes)
-
-        def entropy(d):
-            return -(d * d.clamp(min=1e-12).log()).sum(0)
-
-        expected = p_yes * entropy(post_yes) + (1 - p_yes) * entropy(post_no)
-        return [open_codes[int(i)] for i in expected.argsort()[:k]]
-
-    def ranked(self, answers: dict[str, bool]) -> list[str]:
-        order = self.posterior(answers).argsort(descending=True)
-        return [self.names[i] for i in order]
+__all__ = ["NaiveBayesDoctor", "play", "summary", "main"]
 
 
 def play(doctor: NaiveBayesDoctor, patient, judge, cases, max_turns: int, seed: int,
@@ -155,7 +96,7 @@ def main(argv: list[str] | None = None) -> None:
     patient, judge = OfflinePatient(), OfflineJudge()
     results = {}
     for label, informative in (("reference", True), ("random", False)):
-        doctor = NaiveBayesDoctor(release, pathology_kb, informative)
+        doctor = NaiveBayesDoctor.from_ddxplus(release, pathology_kb, informative)
         results[label] = summary(play(doctor, patient, judge, cases, args.max_turns, args.seed,
                                       args.questions_per_turn, not args.ignore_complaint))
         r = results[label]

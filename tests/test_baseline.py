@@ -23,7 +23,7 @@ def test_reference_doctor_beats_random_questions(ddxplus_dir):
 def test_reference_doctor_starts_from_the_opening_complaint(ddxplus_dir):
     """The complaint is read by meaning to the patient's INITIAL_EVIDENCE, which moves the posterior."""
     release = load_release(ddxplus_dir)
-    doctor = NaiveBayesDoctor(release, load_pathology_kb(ddxplus_dir / "kb_en.json", release))
+    doctor = NaiveBayesDoctor.from_ddxplus(release, load_pathology_kb(ddxplus_dir / "kb_en.json", release))
     builder, patients = CaseBuilder(release), PatientFile(ddxplus_dir / "dev_patients.csv", release)
     records = [patients.record(row) for row in range(0, 600, 30)]
     complaints = [builder.case(record, f"c{i}").opening_complaint for i, record in enumerate(records)]
