@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import math
-import re
 from dataclasses import dataclass
 
 from grpodx.api import APICallError, ChatClient, ChatSession, Endpoint, PriceTable, StructuredOutput
 from grpodx.episode import Episode, Score
 from grpodx.judges.base import Judge, validate_weights, weighted_reward
-from grpodx.patients.base import mentions
+from grpodx.judges.diagnosis_credit import DiagnosisCredit, diagnosis_credit, read_answer
+from grpodx.judges.judge_prompt import addresses_the_grader, judge_messages, labelled_score
+from grpodx.knowledge import embedded_knowledge_base
 
 FIELD = "model.init_args.judge.init_args"
 # JSON key the judge fills -> the Score part it becomes
@@ -22,34 +23,43 @@ SCORES_SCHEMA = {
     "required": [*PART_OF, "rationale"],
     "additionalProperties": False,
 }
-CRITERIA = """Score each in [0, 1]:
-- diagnosis_accuracy: 1 for the true disease or a synonym; partial credit for a close answer (same
-  disease family, organ system or a less specific but correct diagnosis); 0 for a wrong or missing one.
-- reasoning_quality: whether the doctor's hidden <reason> blocks are sound and use what the patient said.
-- question_relevance: whether the questions were relevant and efficient for narrowing the differential."""
 
 
 @dataclass(frozen=True)
 class JudgedScore(Score):
-    """A Score with the judge's short rationale, and whether it came as structured JSON."""
+    """A Score with the judge's short rationale, whether it came as structured JSON, and whether the
+    doctor addressed the grader (its LLM-judged parts were then zeroed)."""
 
     rationale: str = ""
     structured: bool = True
+    injection: bool = False
 
 
 class OpenAIJudge(Judge):
-    """Sends the whole conversation (hidden <reason> blocks included) and the hidden disease to an
-    LLM, which returns sub-scores and a rationale as JSON (response_format json_schema).
+    """Sends the whole conversation (hidden reasoning included) and the hidden disease to an LLM,
+    which returns sub-scores and a rationale as JSON (response_format json_schema).
 
-    A server without structured output is asked the seed's plain question, and the first number
-    in [0, 1] of its reply is the reward (diagnosis_level "unstructured", counted as
-    api/judge_unstructured). A call that still fails gives a failed Score, never a made-up reward.
+    Reward integrity (issue 11): the doctor's words reach the LLM fenced as data (see
+    grpodx.judges.judge_prompt). The diagnosis part comes from the offline rule
+    (grpodx.judges.diagnosis_credit: exact / category / organ system / differential, no credit for an
+    answer naming several conditions or negating one) whenever that rule recognises the answer (it
+    names a known condition, names several, negates, or is missing); the LLM's diagnosis_accuracy
+    counts only for a free-text answer the rule does not know, so a persuaded judge cannot move the
+    main part of the reward. A doctor turn addressed to the grader (visible or hidden: "grader",
+    "ignore previous instructions", "system:", "full marks" ...) zeroes every LLM-judged part, keeps
+    the offline diagnosis part, and is counted in api/judge_injection: injection only ever costs.
+
+    A server without structured output (or a reply that is not the JSON asked for) is asked the
+    plain question, whose reply must state a labelled score ("Score: x", see `labelled_score`);
+    that number stands for the LLM-judged parts (diagnosis_level from the offline rule, else
+    "unstructured"; counted as api/judge_unstructured). A reply without one, or a call that still
+    fails, gives a failed Score, never a made-up reward.
 
     Args:
         model, base_url, temperature, max_tokens, timeout, max_retries, max_concurrency, api_key_env:
             the chat endpoint (see grpodx.api.Endpoint); the key is read from `api_key_env`.
         weights: weight of each part (diagnosis, reasoning, questions) in the reward.
-        structured_output: send response_format; false asks the seed's plain question from the start.
+        structured_output: send response_format; false asks the plain question from the start.
         prices: USD per 1M tokens for models missing from the built-in table, {model: {input, output}}.
     """
 
@@ -63,6 +73,7 @@ class OpenAIJudge(Judge):
                             api_key_env)
         self.client = ChatClient(endpoint, "judge", FIELD, PriceTable(prices, f"{FIELD}.prices"))
         self._structured = StructuredOutput("judge_scores", SCORES_SCHEMA, enabled=structured_output)
+        self._kb = embedded_knowledge_base()
 
     def drain_usage(self) -> dict[str, float]:
         return self.client.ledger.drain()
@@ -82,50 +93,44 @@ class OpenAIJudge(Judge):
         try:
             reply = await self._structured.ask(session, judge_messages(episode, structured=True))
             if reply is not None and (parts := _parts(reply.data)) is not None:
-                rationale = str(reply.data.get("rationale", ""))[:500]
-                return JudgedScore(weighted_reward(parts, self.weights), parts, _level(episode, parts["diagnosis"]),
-                                   rationale=rationale)
-            text = reply.text if reply is not None else \
-                (await session.complete(judge_messages(episode, structured=False))).text
+                return self._judged(episode, parts, str(reply.data.get("rationale", "")), structured=True)
+            text = (await session.complete(judge_messages(episode, structured=False))).text
         except APICallError as error:
             return Score(0.0, {}, failed=True, error=f"judge call failed: {error}")
-        value = first_unit_number(text)
+        value = labelled_score(text)
         if value is None:
-            return Score(0.0, {}, failed=True, error=f"judge reply had no score in [0, 1]: {text[:120]!r}")
+            return Score(0.0, {}, failed=True, error=f"judge reply stated no score in [0, 1]: {text[:120]!r}")
         self.client.ledger.count("judge_unstructured")
-        level = "exact" if _names_hidden(episode) else "unstructured"
-        return JudgedScore(value, {"overall": value}, level, rationale=text[:500], structured=False)
+        return self._judged(episode, {"diagnosis": value, "overall": value}, text, structured=False)
 
+    def _judged(self, episode: Episode, llm_parts: dict[str, float], rationale: str, structured: bool) -> Score:
+        """The reward from the LLM's parts, with the diagnosis part from the offline rule where it
+        applies and every LLM-judged part zeroed when the doctor addressed the grader."""
+        injection = addresses_the_grader(episode)
+        if injection:
+            self.client.ledger.count("judge_injection")
+            llm_parts = dict.fromkeys(llm_parts, 0.0)
+        offline = self.offline_diagnosis(episode)
+        parts = dict(llm_parts)
+        if offline is not None:
+            parts["diagnosis"] = offline[0]
+        if structured:
+            reward = weighted_reward(parts, self.weights)
+        else:  # one number for everything the LLM judged: the non-diagnosis weights carry it
+            rest = {"reasoning": parts["overall"], "questions": parts["overall"]}
+            reward = weighted_reward({"diagnosis": parts["diagnosis"], **rest}, self.weights)
+        level = offline[1] if offline is not None else _llm_level(parts["diagnosis"], structured)
+        return JudgedScore(reward, parts, level, rationale=rationale[:500], structured=structured,
+                           injection=injection)
 
-def judge_messages(episode: Episode, structured: bool) -> list[dict]:
-    """The judge's prompt: the hidden disease, then every turn with the doctor's hidden reasoning."""
-    case = episode.case
-    also = f" (also called: {', '.join(case.aliases)})" if case.aliases else ""
-    lines = []
-    for turn in episode.transcript():
-        if turn["role"] == "doctor":
-            reason = f"<reason>{turn['reasoning']}</reason> " if turn.get("reasoning") else ""
-            lines.append(f"Doctor: {reason}{turn['text']}")
-        else:
-            lines.append(f"Patient: {turn['text']}")
-    final = episode.final_diagnosis or "none given"
-    ask = (f"{CRITERIA}\nReply with JSON: diagnosis_accuracy, reasoning_quality, question_relevance and a "
-           "one- or two-sentence rationale." if structured else
-           "Rate the doctor's diagnosis and reasoning. Respond with only a single number between 0 and 1.")
-    system = ("You grade a doctor-in-training's diagnostic conversation with a simulated patient. The "
-              "doctor's <reason> blocks were hidden from the patient.")
-    user = (f"The patient's true disease: {case.hidden_diagnosis}{also}.\n\nConversation:\n" + "\n".join(lines)
-            + f"\n\nThe doctor's final diagnosis: {final}\n\n{ask}")
-    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
-
-
-def first_unit_number(text: str) -> float | None:
-    """The seed's rule for a plain-text judge reply: the first number in [0, 1]."""
-    for match in re.finditer(r"(?<![\d.])(\d+(?:\.\d+)?|\.\d+)", text):
-        value = float(match.group(1))
-        if 0.0 <= value <= 1.0:
-            return value
-    return None
+    def offline_diagnosis(self, episode: Episode) -> tuple[float, str] | None:
+        """(credit, level) by the offline rule, or None for a free-text answer it does not know."""
+        answer = episode.final_diagnosis
+        if answer:
+            reading = read_answer(answer, episode.case, self._kb)
+            if not reading.multi and reading.root is None:
+                return None
+        return diagnosis_credit(answer, episode.case, self._kb, DiagnosisCredit())
 
 
 def _parts(data: dict | None) -> dict[str, float] | None:
@@ -141,14 +146,8 @@ def _parts(data: dict | None) -> dict[str, float] | None:
     return parts
 
 
-def _names_hidden(episode: Episode) -> bool:
-    return episode.final_diagnosis is not None and mentions(episode.final_diagnosis, episode.case.diagnosis_names)
-
-
-def _level(episode: Episode, diagnosis: float) -> str:
-    """For train/accuracy: exact when the answer names the disease or the judge gave full credit."""
-    if episode.final_diagnosis is None:
-        return "missing"
-    if _names_hidden(episode) or diagnosis >= 0.999:
-        return "exact"
-    return "partial" if diagnosis > 0 else "wrong"
+def _llm_level(diagnosis: float, structured: bool) -> str:
+    """For a free-text answer only the LLM could grade."""
+    if not structured:
+        return "unstructured"
+    return "judged-exact" if diagnosis >= 0.999 else "partial" if diagnosis > 0 else "wrong"
