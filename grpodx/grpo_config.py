@@ -14,7 +14,14 @@ class GRPOConfig:
 
     Args:
         scale_rewards: `group` (GRPO), `batch`, or `none` (Dr. GRPO) std scaling of advantages.
-        aggregation: `token` (DAPO: every doctor token weighs the same) or `sequence` (per episode).
+        aggregation: how token losses add up to the step's loss. `token` (DAPO, TRL's default):
+            every doctor token weighs 1 / (doctor tokens of all valid episodes of the step);
+            `sequence` (original GRPO): every valid episode weighs 1 / (valid episodes), spread
+            over its tokens; `constant` (Dr. GRPO): every token weighs 1 / (episodes x max_turns x
+            doctor.max_new_tokens), a fixed normaliser, so short episodes do not get a larger
+            step. Every normaliser counts all valid episodes of the step on every rank, including
+            those whose rows the update skips (advantage 0 with beta = 0), so skipping and beta
+            never change the gradient's scale.
         epsilon, epsilon_high: PPO clip range [1 - epsilon, 1 + epsilon_high] (epsilon_high defaults
             to epsilon); only active when num_iterations > 1 reuses a rollout.
         beta: weight of the k3 KL to the reference policy (adapter off); 0 disables it.
@@ -25,7 +32,7 @@ class GRPOConfig:
     """
 
     scale_rewards: Literal["group", "batch", "none"] = "group"
-    aggregation: Literal["token", "sequence"] = "token"
+    aggregation: Literal["token", "sequence", "constant"] = "token"
     epsilon: float = 0.2
     epsilon_high: float | None = None
     beta: float = 0.0

@@ -21,7 +21,7 @@ from grpodx.errors import ConfigError
 from grpodx.grpo_config import GRPOConfig
 from grpodx.judges import Judge, OfflineJudge
 from grpodx.patients import OfflinePatient, Patient
-from grpodx.sequences import collate, episode_rows, pack
+from grpodx.sequences import collate, doctor_token_counts, episode_rows, pack
 
 
 class DiagnosisGRPO(L.LightningModule):
@@ -73,13 +73,14 @@ class DiagnosisGRPO(L.LightningModule):
         started = time.perf_counter()
         episodes, stats = self.environment.run(self.policy, batch.cases, self.group_size, greedy=False)
         rewards, valid = self._rewards(episodes)
-        advantages = grpo.group_advantages(rewards, valid, self.grpo_config.scale_rewards)
+        g = self.grpo_config
+        batch_rewards = self._all_valid_rewards(rewards, valid) if g.scale_rewards == "batch" else None
+        advantages = grpo.group_advantages(rewards, valid, g.scale_rewards, batch_rewards=batch_rewards)
         update_started = time.perf_counter()
         terms = self._update(episodes, advantages.flatten(), valid.flatten())
-        g = self.grpo_config
         metrics = {
-            "train/loss": terms["loss"], "train/kl": terms["kl"], "train/clip_ratio": terms["clip_ratio"],
-            "train/update_tokens": terms["update_tokens"],
+            **{f"train/{k}": terms[k] for k in ("loss", "kl", "clip_ratio", "clip_ratio_low", "clip_ratio_high",
+                                                "ratio_mean", "update_tokens")},
             "train/zero_std_groups": float(grpo.zero_std_groups(rewards, valid)),
             "train/failed_episodes": float((~valid).sum()),
             "train/doctor_tokens_per_s": stats.doctor_tokens_per_s,
@@ -94,8 +95,7 @@ class DiagnosisGRPO(L.LightningModule):
         for party in (self.environment.patient, self.environment.judge):
             if hasattr(party, "drain_usage"):  # API accounting: tokens, latency, cost since last step
                 metrics.update(party.drain_usage())
-        self.log_dict(metrics, on_step=True, on_epoch=False, batch_size=len(episodes),
-                      sync_dist=self._trainer is not None and self.trainer.world_size > 1)
+        self.log_dict(metrics, on_step=True, on_epoch=False, batch_size=len(episodes), sync_dist=self._world_size > 1)
         return {"episodes": episodes, "rollout": stats, "advantages": advantages.detach()}
 
     def _rewards(self, episodes: list[Episode]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -111,32 +111,54 @@ class DiagnosisGRPO(L.LightningModule):
     def _update(self, episodes: list[Episode], advantages: torch.Tensor, valid: torch.Tensor) -> dict:
         """num_iterations optimizer updates over micro-batches of the rollout's doctor tokens."""
         g, optimizer = self.grpo_config, self.optimizers()
-        include = [bool(v) and (g.beta > 0 or a != 0) for v, a in zip(valid.tolist(), advantages.tolist())]
-        rows = episode_rows(episodes, include)
-        totals = {"loss": 0.0, "kl": 0.0, "clip_ratio": 0.0, "update_tokens": float(sum(len(r.ids) for r in rows)),
+        batches, weights = self._loss_batches(episodes, advantages, valid)
+        sums = torch.zeros(6, dtype=torch.float64, device=self.device)  # see _accumulate
+        totals = {"update_tokens": float(sum(mb.attention_mask.sum() for mb in batches)),
                   "logprob_s": 0.0, "backward_s": 0.0, "optimizer_s": 0.0}
-        batches = [collate(b, self.policy.tokenizer.pad_token_id) for b in pack(rows, g.micro_batch_tokens)]
-        all_episode_ids = torch.cat([b.episode_ids for b in batches]) if batches else torch.zeros(0, dtype=torch.long)
-        weights = grpo.aggregation_weights(all_episode_ids, len(episodes), g.aggregation)
-        weights = torch.split(weights, [len(b.targets) for b in batches])
         # With no rows (every group had equal rewards) the optimizer still steps, gradient-free, so
         # global_step always counts rollouts x num_iterations and resume lands where expected.
         old = self._frozen_log_probs(batches) if g.num_iterations > 1 and batches else None
         ref = self._frozen_log_probs(batches, reference=True) if g.beta > 0 and batches else None
         for _ in range(g.num_iterations):
             with self._local_gradients():
-                self._accumulate(batches, advantages, weights, old, ref, totals)
-            self._average_gradients_across_ranks()
+                sums += self._accumulate(batches, advantages, weights, old, ref, totals)
+            self._sum_gradients_across_ranks()
             clock = time.perf_counter()
             self.clip_gradients(optimizer, gradient_clip_val=g.max_grad_norm, gradient_clip_algorithm="norm")
             optimizer.step()
             optimizer.zero_grad(set_to_none=True)
             totals["optimizer_s"] += time.perf_counter() - clock
+        loss, kl, ratio, low, high, tokens = self._sum_across_ranks(sums).tolist()
+        per_token = 1.0 / max(tokens, 1.0)
+        totals.update(loss=loss / g.num_iterations, kl=kl * per_token, ratio_mean=ratio * per_token,
+                      clip_ratio_low=low * per_token, clip_ratio_high=high * per_token,
+                      clip_ratio=(low + high) * per_token)
         return totals
 
-    def _accumulate(self, batches, advantages, weights, old, ref, totals) -> None:
-        """Backward every micro-batch of the rollout into the gradients (one optimizer update)."""
+    def _loss_batches(self, episodes: list[Episode], advantages: torch.Tensor, valid: torch.Tensor):
+        """Micro-batches of the rows the update runs, and each scored token's loss weight.
+
+        With beta = 0 an episode whose advantage is 0 adds nothing to the gradient, so its rows are
+        not run; the normaliser still counts its tokens (and every rank's), so skipping, beta and
+        the number of ranks never change the gradient.
+        """
+        g, valid = self.grpo_config, valid.tolist()
+        include = [v and (g.beta > 0 or a != 0) for v, a in zip(valid, advantages.tolist())]
+        rows = episode_rows(episodes, include)
+        batches = [collate(b, self.policy.tokenizer.pad_token_id) for b in pack(rows, g.micro_batch_tokens)]
+        tokens = doctor_token_counts(episodes, valid)
+        counts = torch.tensor([tokens.sum(), (tokens > 0).sum(), len(episodes)], dtype=torch.float64)
+        normaliser = grpo.loss_normaliser(g.aggregation, *self._sum_across_ranks(counts).tolist(),
+                                          self.environment.max_turns * self.doctor_config.max_new_tokens)
+        return batches, [grpo.aggregation_weights(mb.episode_ids, tokens, normaliser, g.aggregation) for mb in batches]
+
+    def _accumulate(self, batches, advantages, weights, old, ref, totals) -> torch.Tensor:
+        """Backward every micro-batch of the rollout into the gradients (one optimizer update).
+
+        Returns sums over the scored tokens: loss, kl, ratio, low clips, high clips, token count.
+        """
         g = self.grpo_config
+        sums = torch.zeros(6, dtype=torch.float64, device=self.device)
         for i, mb in enumerate(batches):
             clock = time.perf_counter()
             log_probs = self._log_probs(mb)
@@ -151,29 +173,51 @@ class DiagnosisGRPO(L.LightningModule):
             clock = time.perf_counter()
             self.manual_backward(terms.loss)
             totals["backward_s"] += time.perf_counter() - clock
-            for key in ("loss", "kl", "clip_ratio"):
-                totals[key] += float(getattr(terms, key).detach()) / g.num_iterations
+            sums += torch.stack([terms.loss.detach(), terms.per_token_kl.sum(), terms.ratio.sum(),
+                                 terms.low_clipped.sum(), terms.high_clipped.sum(),
+                                 torch.tensor(len(log_probs), device=sums.device)]).to(sums)
+        return sums
+
+    @property
+    def _world_size(self) -> int:
+        return self.trainer.world_size if self._trainer is not None else 1
 
     def _local_gradients(self):
         """Under DDP, keep the reducer out of our micro-batch backwards (their number differs per rank);
-        gradients are averaged once per update by `_average_gradients_across_ranks`."""
+        gradients are summed once per update by `_sum_gradients_across_ranks`."""
         wrapped = getattr(self.trainer.strategy, "model", None) if self._trainer is not None else None
-        return wrapped.no_sync() if hasattr(wrapped, "no_sync") and self.trainer.world_size > 1 else nullcontext()
+        return wrapped.no_sync() if hasattr(wrapped, "no_sync") and self._world_size > 1 else nullcontext()
 
-    def _average_gradients_across_ranks(self) -> None:
-        if self._trainer is None or self.trainer.world_size < 2:
+    def _sum_gradients_across_ranks(self) -> None:
+        """Sum, not average: each rank's loss is already divided by the whole step's normaliser."""
+        if self._world_size < 2:
             return
         for param in (p for p in self.parameters() if p.requires_grad):
             if param.grad is None:
                 param.grad = torch.zeros_like(param)
             torch.distributed.all_reduce(param.grad, op=torch.distributed.ReduceOp.SUM)
-            param.grad /= self.trainer.world_size
+
+    def _sum_across_ranks(self, values: torch.Tensor) -> torch.Tensor:
+        """Counts and sums over every rank's episodes (returned on the CPU)."""
+        if self._world_size < 2:
+            return values.cpu()
+        values = values.to(self.device)
+        torch.distributed.all_reduce(values, op=torch.distributed.ReduceOp.SUM)
+        return values.cpu()
+
+    def _all_valid_rewards(self, rewards: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+        """Every rank's valid rewards, for `scale_rewards: batch` (ranks hold equal-shaped batches)."""
+        if self._world_size < 2:
+            return rewards[valid]
+        gathered = self.all_gather(torch.stack([rewards, valid.to(rewards.dtype)]).to(self.device)).cpu()
+        return gathered[:, 0][gathered[:, 1].bool()]
 
     def _log_probs(self, mb) -> torch.Tensor:
+        """log-probs of the sampled ids under the distribution they were drawn from (temperature T)."""
         hidden = self.policy.hidden_states(mb.input_ids.to(self.device), mb.attention_mask.to(self.device))
         picked = hidden[mb.rows.to(self.device), mb.positions.to(self.device)]
         return grpo.selective_log_probs(picked, self.policy.lm_head_weight, mb.targets.to(self.device),
-                                        self.grpo_config.logprob_chunk)
+                                        self.grpo_config.logprob_chunk, self.doctor_config.temperature)
 
     @torch.no_grad()
     def _frozen_log_probs(self, batches, reference: bool = False) -> list[torch.Tensor]:

@@ -46,6 +46,13 @@ def episode_rows(episodes: list[Episode], include: list[bool]) -> list[Row]:
             for t in episode.doctor_turns if t.completion_ids]
 
 
+def doctor_token_counts(episodes: list[Episode], valid: list[bool]) -> Tensor:
+    """Sampled doctor tokens of each valid episode (0 for a failed one): what the loss normalises by,
+    whether or not the update runs the episode's rows."""
+    return torch.tensor([sum(len(t.completion_ids) for t in e.doctor_turns) if v else 0
+                         for e, v in zip(episodes, valid)], dtype=torch.long)
+
+
 def pack(rows: list[Row], max_tokens: int) -> list[list[Row]]:
     """Group rows into micro-batches whose padded size (rows x longest) stays under max_tokens.
 

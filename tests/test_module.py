@@ -102,3 +102,89 @@ def test_non_finite_rewards_stop_the_step_before_any_update():
     episodes = [Episode(case, 0, score=Score(float("nan"), {})), Episode(case, 0, score=Score(0.5, {}))]
     with pytest.raises(FloatingPointError, match="non-finite"):
         module._rewards(episodes)
+
+
+class RecordGradients(torch.optim.Optimizer):
+    """A real optimizer whose step keeps a copy of the gradients and leaves the weights alone."""
+
+    def __init__(self, params):
+        super().__init__(params, {})
+        self.seen: list[torch.Tensor] = []
+
+    def step(self, closure=None):
+        if closure is not None:
+            closure()
+        params = [p for group in self.param_groups for p in group["params"]]
+        self.seen.append(torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).flatten() for p in params]))
+
+
+@pytest.fixture(scope="module")
+def rollout(tiny_model_dir):
+    """A module attached to a Trainer whose optimizer records gradients, and one real rollout of two
+    cases x G = 5 (two turns) to update on."""
+    from grpodx.case_sources import case_source
+
+    module = DiagnosisGRPO(doctor=DoctorConfig(model=tiny_model_dir, max_new_tokens=8, lora_rank=4, lora_alpha=8,
+                                               temperature=0.7),
+                           patient=OfflinePatient(use_embeddings=False), judge=ParityJudge(), group_size=5, max_turns=2)
+    module.configure_model()
+    torch.manual_seed(0)
+    with torch.no_grad():  # a trained adapter: the policy differs from the reference, A gets gradients
+        for name, param in module.policy.model.named_parameters():
+            if "lora_B" in name:
+                param.normal_(0, 0.05)
+    trainer = L.Trainer(accelerator="cpu", devices=1, logger=False, enable_checkpointing=False,
+                        enable_progress_bar=False, enable_model_summary=False)
+    trainer.strategy.connect(module)
+    module.trainer = trainer
+    trainer.strategy.optimizers = [RecordGradients([p for p in module.parameters() if p.requires_grad])]
+    cases = [case_source("kb").train_case(i, 7) for i in range(2)]
+    episodes, _ = module.environment.run(module.policy, cases, module.group_size, greedy=False)
+    return module, episodes
+
+
+def _gradient(module, episodes, rewards, **grpo_config) -> tuple[torch.Tensor, dict]:
+    """The gradient one update applies (no clipping), through the module's own `_update`."""
+    from grpodx import grpo
+
+    module.grpo_config = GRPOConfig(max_grad_norm=1e9, **grpo_config)
+    valid = torch.ones_like(rewards, dtype=torch.bool)
+    advantages = grpo.group_advantages(rewards, valid, module.grpo_config.scale_rewards)
+    totals = module._update(episodes, advantages.flatten(), valid.flatten())
+    return module.optimizers().optimizer.seen[-1], totals
+
+
+EQUAL_GROUP = [0.9525217413902283] * 5  # equal rewards whose fp32 mean is off by 6e-8
+VARIED = [[0.2, 0.8, 0.5, 0.1, 0.7], [0.1, 0.9, 0.4, 0.6, 0.3]]
+
+
+@pytest.mark.parametrize("aggregation", ["token", "sequence", "constant"])
+@pytest.mark.parametrize("rewards", [[[0.5] * 5, VARIED[1]], [EQUAL_GROUP, VARIED[1]], VARIED],
+                         ids=["zero-advantage rows", "rounded zero-advantage rows", "all rows"])
+def test_gradient_is_the_same_for_beta_zero_and_tiny(rollout, aggregation, rewards):
+    """beta = 0 skips zero-advantage rows, beta = 1e-12 runs them for a KL term of ~1e-12: the
+    gradient must not notice (the normaliser counts every valid episode either way)."""
+    module, episodes = rollout
+    rewards = torch.tensor(rewards)
+    skipped, _ = _gradient(module, episodes, rewards, beta=0.0, aggregation=aggregation)
+    kept, _ = _gradient(module, episodes, rewards, beta=1e-12, aggregation=aggregation)
+    assert skipped.abs().max() > 1e-6
+    torch.testing.assert_close(skipped, kept, rtol=1e-4, atol=1e-9)
+
+
+def test_an_equal_reward_group_of_five_is_skipped(rollout):
+    module, episodes = rollout
+    _, both = _gradient(module, episodes, torch.tensor(VARIED), beta=0.0)
+    _, one = _gradient(module, episodes, torch.tensor([EQUAL_GROUP, VARIED[1]]), beta=0.0)
+    second_group = sum(len(t.prompt_ids) + len(t.completion_ids) for e in episodes[5:] for t in e.doctor_turns)
+    assert one["update_tokens"] == second_group < both["update_tokens"]
+
+
+def test_constant_aggregation_divides_by_episodes_turns_and_max_new_tokens(rollout):
+    """Dr. GRPO: the token-aggregated gradient x doctor tokens / (10 episodes x 2 turns x 8 new tokens)."""
+    module, episodes = rollout
+    rewards = torch.tensor(VARIED)
+    token, _ = _gradient(module, episodes, rewards, aggregation="token")
+    constant, _ = _gradient(module, episodes, rewards, aggregation="constant")
+    tokens = sum(len(t.completion_ids) for e in episodes for t in e.doctor_turns)
+    torch.testing.assert_close(constant, token * tokens / (10 * 2 * 8), rtol=1e-4, atol=1e-10)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+import math
 from contextlib import contextmanager, nullcontext
 
 import torch
 import transformers
 from torch import Tensor, nn
-from transformers import DynamicCache, LogitsProcessorList
+from transformers import DynamicCache, GenerationConfig, LogitsProcessorList
 
 from grpodx.doctor.config import DoctorConfig
 from grpodx.doctor.decode_attention import cpu_decode_attention
@@ -16,6 +18,34 @@ from grpodx.doctor.turn_cache import TurnCache, left_padded
 
 # transformers 5 renamed generate's `past_key_values` to `cache` (the old name warns until 5.40)
 _CACHE_KWARG = "cache" if int(transformers.__version__.split(".")[0]) >= 5 else "past_key_values"
+log = logging.getLogger(__name__)
+
+# generation_config.json fields that change what `generate` draws (or how), with their neutral
+# value. The loss can reproduce none of them, so the doctor samples without them: temperature and
+# top_p come from DoctorConfig and are applied by InverseCDFSampler alone.
+SAMPLING_FIELDS = {
+    "temperature": 1.0, "top_k": 0, "top_p": 1.0, "min_p": None, "typical_p": 1.0, "top_h": None,
+    "epsilon_cutoff": 0.0, "eta_cutoff": 0.0, "repetition_penalty": 1.0, "encoder_repetition_penalty": 1.0,
+    "no_repeat_ngram_size": 0, "encoder_no_repeat_ngram_size": 0, "bad_words_ids": None, "sequence_bias": None,
+    "min_length": 0, "min_new_tokens": 0, "forced_bos_token_id": None, "forced_eos_token_id": None,
+    "suppress_tokens": None, "begin_suppress_tokens": None, "exponential_decay_length_penalty": None,
+    "guidance_scale": 1.0, "renormalize_logits": False, "remove_invalid_values": False,
+    "watermarking_config": None, "num_beams": 1, "penalty_alpha": None, "dola_layers": None, "stop_strings": None,
+}
+
+
+def ignored_generation_fields(generation_config) -> dict:
+    """The model's generation settings that sampling would apply but the loss cannot score (set
+    values only: transformers 4 gives every config top_k=50 whether or not the model asks for it)."""
+    chosen = generation_config.to_diff_dict()
+    return {name: chosen[name] for name, neutral in SAMPLING_FIELDS.items()
+            if chosen.get(name) not in (None, neutral, [], {})}
+
+
+def scoreable_generation_config(source, stop_ids: set[int], pad_id: int | None, max_new_tokens: int) -> GenerationConfig:
+    """A generation config with the model's special tokens and nothing that changes the draw."""
+    return GenerationConfig(bos_token_id=source.bos_token_id, eos_token_id=sorted(stop_ids), pad_token_id=pad_id,
+                            max_new_tokens=max_new_tokens, do_sample=False)
 
 
 class Doctor(nn.Module):
@@ -32,6 +62,29 @@ class Doctor(nn.Module):
         ids = model.generation_config.eos_token_id
         ids = ids if isinstance(ids, list) else [ids]
         self.stop_ids = {i for i in ids + [tokenizer.eos_token_id] if i is not None}
+        self._use_scoreable_generation_config()
+
+    def _use_scoreable_generation_config(self) -> None:
+        """Sample with exactly what the loss reproduces (softmax(logits / T), top_p aside).
+
+        The GRPO ratio and KL score each sampled token under softmax(logits / T); a repetition
+        penalty or top-k from the model's generation_config.json would draw tokens from another
+        distribution (issue 11: a 1.05 penalty put SmolLM2's off by 0.055 nats/token). `generate` fills every
+        unset field from the model's own config, so that config is replaced, not just overridden.
+        """
+        base = self.model.get_base_model() if hasattr(self.model, "get_base_model") else self.model
+        ignored = ignored_generation_fields(base.generation_config)
+        if ignored:
+            log.warning("doctor sampling ignores the model's generation_config %s: the GRPO loss cannot score "
+                        "tokens drawn with them (set temperature/top_p in model.doctor instead)",
+                        ", ".join(f"{k}={v}" for k, v in ignored.items()))
+        if self.config.top_p < 1:
+            log.warning("model.doctor.top_p=%s: rollouts sample from the nucleus but the loss scores the full "
+                        "tempered distribution (as TRL does), so scored log-probs sit up to %.3f nats below "
+                        "sampled ones", self.config.top_p, -math.log(self.config.top_p))
+        self.generation_config = scoreable_generation_config(
+            base.generation_config, self.stop_ids, self.tokenizer.pad_token_id, self.config.max_new_tokens)
+        base.generation_config = self.generation_config
 
     def prompt_ids(self, messages: list[dict]) -> list[int]:
         """Token ids of the chat prompt, ending where the doctor's reply starts."""
@@ -58,7 +111,8 @@ class Doctor(nn.Module):
             return []
         pad = self.tokenizer.pad_token_id
         device = self.model.device
-        sampling = {"do_sample": False, "temperature": None, "top_p": None, "top_k": None}
+        sampling = {}
+        self.generation_config.max_new_tokens = self.config.max_new_tokens  # config stays the one source
         if not greedy:  # sampled by the last logits processor, picked greedily (16x cheaper than multinomial)
             sampling["logits_processor"] = LogitsProcessorList([InverseCDFSampler(self.config.temperature, self.config.top_p)])
         with self._inference_mode(), self._merged_adapter(), self._decode_attention():
@@ -70,8 +124,7 @@ class Doctor(nn.Module):
                 input_ids, attention = left_padded(prompts, pad)
             output = self.model.generate(
                 input_ids=input_ids.to(device), attention_mask=attention.to(device),
-                max_new_tokens=self.config.max_new_tokens, pad_token_id=pad,
-                eos_token_id=sorted(self.stop_ids), **sampling)
+                generation_config=self.generation_config, **sampling)
         width = input_ids.shape[1]
         if turn_cache is not None:
             turn_cache.keep(keys, prompts, input_ids, attention, sampling[_CACHE_KWARG])
