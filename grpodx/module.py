@@ -20,6 +20,7 @@ from grpodx.episode import Episode
 from grpodx.errors import ConfigError
 from grpodx.grpo_config import GRPOConfig
 from grpodx.judges import Judge, OfflineJudge
+from grpodx.lora_keys import check_lora_state
 from grpodx.patients import OfflinePatient, Patient
 from grpodx.sequences import collate, doctor_token_counts, episode_rows, pack
 
@@ -249,6 +250,9 @@ class DiagnosisGRPO(L.LightningModule):
             checkpoint["rng_states"]["cuda"] = torch.cuda.get_rng_state_all()
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
+        """Check the LoRA weights fit before they load (`strict_loading` is off: only LoRA is saved)."""
+        self.configure_model()  # a no-op under the Trainer; load_from_checkpoint needs the weights here
+        check_lora_state(checkpoint["state_dict"], {n: p.shape for n, p in self.named_parameters() if p.requires_grad})
         states = checkpoint.get("rng_states")
         if states:
             torch.set_rng_state(states["torch"])

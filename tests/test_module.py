@@ -24,8 +24,9 @@ class CaseRecorder(L.Callback):
         self.cases.append([c.case_id for c in batch.cases])
 
 
-def _fit(tiny_model_dir, root, max_steps, ckpt_path=None, **grpo):
-    module = DiagnosisGRPO(doctor=DoctorConfig(model=tiny_model_dir, max_new_tokens=10, lora_rank=4, lora_alpha=8),
+def _fit(tiny_model_dir, root, max_steps, ckpt_path=None, doctor=None, **grpo):
+    doctor = {"lora_rank": 4, "lora_alpha": 8, **(doctor or {})}
+    module = DiagnosisGRPO(doctor=DoctorConfig(model=tiny_model_dir, max_new_tokens=10, **doctor),
                            patient=OfflinePatient(), judge=ParityJudge(), group_size=2, max_turns=2,
                            grpo=GRPOConfig(learning_rate=5e-3, **grpo))
     data = CaseDataModule(batch_size=2, val_size=2, val_batch_size=2, seed=7)
@@ -85,6 +86,33 @@ def test_kl_and_multiple_iterations_run(tiny_model_dir, tmp_path):
     trainer, _, _ = _fit(tiny_model_dir, tmp_path, max_steps=2, beta=0.1, num_iterations=2)
     assert trainer.global_step == 2  # one rollout, two clipped updates
     assert "train/kl" in trainer.callback_metrics
+
+
+@pytest.mark.parametrize("doctor, message", [
+    ({"lora_rank": 8, "lora_alpha": 16}, "model.init_args.doctor.lora_rank: checkpoint LoRA rank 4 vs model rank 8"),
+    ({"target_modules": ["q_proj", "v_proj"]}, "model.init_args.doctor.target_modules: checkpoint LoRA adapts "
+                                               "['down_proj', 'gate_proj', 'k_proj', 'o_proj', 'q_proj', 'up_proj', "
+                                               "'v_proj'] vs model ['q_proj', 'v_proj']"),
+])
+def test_resuming_a_checkpoint_whose_lora_does_not_fit_stops_with_one_line(tiny_model_dir, tmp_path, doctor, message):
+    """strict_loading is off (checkpoints hold LoRA only): a changed rank or target_modules would
+    otherwise fail deep in torch (rank) or load nothing at all, silently (target modules)."""
+    _fit(tiny_model_dir, tmp_path, max_steps=1)
+    saved = tmp_path / "t" / "version_0" / "checkpoints" / "last.ckpt"
+    with pytest.raises(ConfigError) as error:
+        _fit(tiny_model_dir, tmp_path, max_steps=2, ckpt_path=str(saved), doctor=doctor)
+    assert str(error.value).startswith(message) and "\n" not in str(error.value)
+
+
+def test_lora_check_names_missing_and_unexpected_weights():
+    from grpodx.lora_keys import check_lora_state
+
+    shape = torch.Size([4, 32])
+    expected = {"policy.a.q_proj.lora_A.default.weight": shape, "policy.b.q_proj.lora_A.default.weight": shape}
+    saved = {"policy.a.q_proj.lora_A.default.weight": torch.zeros(shape), "policy.c.q_proj.lora_A.default.weight": torch.zeros(shape)}
+    with pytest.raises(ConfigError, match=r"1 missing \(e.g. policy.b.*1 unexpected \(e.g. policy.c"):
+        check_lora_state(saved, expected)
+    check_lora_state({k: torch.zeros(v) for k, v in expected.items()}, expected)  # a fit passes
 
 
 @pytest.mark.parametrize("kwargs, field", [({"group_size": 1}, "group_size"), ({"max_turns": 0}, "max_turns")])
