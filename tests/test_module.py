@@ -14,6 +14,7 @@ from grpodx.grpo_config import GRPOConfig
 from grpodx.module import DiagnosisGRPO
 from grpodx.patients import OfflinePatient
 from tests.conftest import ParityJudge
+from tests.gradients import attach_recording_trainer, update_gradient
 
 
 class CaseRecorder(L.Callback):
@@ -132,20 +133,6 @@ def test_non_finite_rewards_stop_the_step_before_any_update():
         module._rewards(episodes)
 
 
-class RecordGradients(torch.optim.Optimizer):
-    """A real optimizer whose step keeps a copy of the gradients and leaves the weights alone."""
-
-    def __init__(self, params):
-        super().__init__(params, {})
-        self.seen: list[torch.Tensor] = []
-
-    def step(self, closure=None):
-        if closure is not None:
-            closure()
-        params = [p for group in self.param_groups for p in group["params"]]
-        self.seen.append(torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).flatten() for p in params]))
-
-
 @pytest.fixture(scope="module")
 def rollout(tiny_model_dir):
     """A module attached to a Trainer whose optimizer records gradients, and one real rollout of two
@@ -161,11 +148,7 @@ def rollout(tiny_model_dir):
         for name, param in module.policy.model.named_parameters():
             if "lora_B" in name:
                 param.normal_(0, 0.05)
-    trainer = L.Trainer(accelerator="cpu", devices=1, logger=False, enable_checkpointing=False,
-                        enable_progress_bar=False, enable_model_summary=False)
-    trainer.strategy.connect(module)
-    module.trainer = trainer
-    trainer.strategy.optimizers = [RecordGradients([p for p in module.parameters() if p.requires_grad])]
+    attach_recording_trainer(module)
     cases = [case_source("kb").train_case(i, 7) for i in range(2)]
     episodes, _ = module.environment.run(module.policy, cases, module.group_size, greedy=False)
     return module, episodes
@@ -173,13 +156,8 @@ def rollout(tiny_model_dir):
 
 def _gradient(module, episodes, rewards, **grpo_config) -> tuple[torch.Tensor, dict]:
     """The gradient one update applies (no clipping), through the module's own `_update`."""
-    from grpodx import grpo
-
     module.grpo_config = GRPOConfig(max_grad_norm=1e9, **grpo_config)
-    valid = torch.ones_like(rewards, dtype=torch.bool)
-    advantages = grpo.group_advantages(rewards, valid, module.grpo_config.scale_rewards)
-    totals = module._update(episodes, advantages.flatten(), valid.flatten())
-    return module.optimizers().optimizer.seen[-1], totals
+    return update_gradient(module, episodes, rewards, torch.ones_like(rewards, dtype=torch.bool))
 
 
 EQUAL_GROUP = [0.9525217413902283] * 5  # equal rewards whose fp32 mean is off by 6e-8

@@ -1,11 +1,15 @@
-"""Two CPU processes (DDP over gloo): different cases per rank, identical weights after every step."""
+"""Two CPU processes (DDP over gloo): different cases per rank, identical weights after every step,
+and the gradient one process computes on both ranks' episodes together."""
 
 import json
 import os
 import subprocess
 import sys
 
+import torch
+
 from tests.conftest import ROOT
+from tests.gradients import attach_recording_trainer, update_gradient
 
 
 def test_ddp_on_two_cpu_processes(tiny_model_dir, tmp_path):
@@ -17,14 +21,47 @@ def test_ddp_on_two_cpu_processes(tiny_model_dir, tmp_path):
          "--trainer.callbacks+=tests.ddp_probe.WeightProbe",
          "--model.doctor.model", tiny_model_dir, "--model.doctor.max_new_tokens", "8", "--model.doctor.dtype", "float32",
          "--model.group_size", "2", "--model.max_turns", "2", "--data.batch_size", "1", "--data.val_size", "2",
+         # batch std and an unclipped gradient: the replay below checks both are the whole step's
+         "--model.grpo.scale_rewards", "batch", "--model.grpo.max_grad_norm", "1e9",
          "--model.judge", "tests.conftest.ParityJudge", "--transcripts.console", "false", "--progress.enabled", "false"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     ranks = [[json.loads(line) for line in (tmp_path / f"rank{r}.jsonl").read_text().splitlines()] for r in (0, 1)]
     assert [r["step"] for r in ranks[0]] == [1, 2] == [r["step"] for r in ranks[1]]
     for a, b in zip(*ranks):
-        assert a["weights"] == b["weights"]  # gradients averaged across ranks before every update
+        assert a["weights"] == b["weights"]  # gradients summed across ranks before every update
         assert not set(a["cases"]) & set(b["cases"])  # each rank trains on its own cases
         assert a["reward"] == b["reward"]  # logged metrics are reduced across ranks
     assert ranks[0][0]["weights"] != ranks[0][1]["weights"]
     assert (tmp_path / "runs" / "default" / "version_0" / "checkpoints" / "last.ckpt").is_file()
+    for step in (0, 1):
+        replayed, ddp = _one_process_gradient(tiny_model_dir, tmp_path, step), _ddp_gradient(tmp_path, step)
+        assert ddp.abs().max() > 1e-6
+        torch.testing.assert_close(ddp, replayed, rtol=1e-4, atol=1e-8)
+
+
+def _load(tmp_path, name, rank, step):
+    return torch.load(tmp_path / f"{name}-rank{rank}-step{step}.pt", weights_only=False)
+
+
+def _ddp_gradient(tmp_path, step) -> torch.Tensor:
+    grads = [_load(tmp_path, "gradient", r, step) for r in (0, 1)]
+    assert all(torch.equal(grads[0][n], grads[1][n]) for n in grads[0])
+    return torch.cat([g.flatten() for g in grads[0].values()])
+
+
+def _one_process_gradient(tiny_model_dir, tmp_path, step) -> torch.Tensor:
+    """One process, the run's config and weights at `step`, both ranks' episodes in one batch."""
+    from grpodx.doctor import DoctorConfig
+    from grpodx.grpo_config import GRPOConfig
+    from grpodx.module import DiagnosisGRPO
+
+    module = DiagnosisGRPO(doctor=DoctorConfig(model=tiny_model_dir, max_new_tokens=8, dtype="float32"),
+                           group_size=2, max_turns=2, grpo=GRPOConfig(scale_rewards="batch", max_grad_norm=1e9))
+    module.configure_model()
+    assert not module.load_state_dict(_load(tmp_path, "weights", 0, step), strict=False).unexpected_keys
+    attach_recording_trainer(module)
+    episodes = _load(tmp_path, "episodes", 0, step) + _load(tmp_path, "episodes", 1, step)
+    rewards, valid = module._rewards(episodes)
+    gradient, _ = update_gradient(module, episodes, rewards, valid)
+    return gradient
