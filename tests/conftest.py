@@ -1,8 +1,17 @@
-"""Shared fixtures: a tiny randomly initialised chat model, cases, and the shared DDXPlus folder."""
+"""Shared fixtures: a tiny randomly initialised chat model, cases, the shared DDXPlus folder, and a
+real OpenAI-compatible server (`transformers serve`) on the embedded default model."""
 
 from __future__ import annotations
 
+import json
 import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -69,6 +78,75 @@ def _isolated_cache(monkeypatch, tmp_path_factory):
     """Keep converted models in one place per session unless CI/user chose one."""
     if "GRPODX_CACHE" not in os.environ:
         monkeypatch.setenv("GRPODX_CACHE", str(Path.home() / ".cache" / "grpodx"))
+
+
+@dataclass(frozen=True)
+class LocalServer:
+    """Where the local OpenAI-compatible server listens and the model name requests must carry."""
+
+    base_url: str
+    model: str
+
+
+SERVE = "import sys; from transformers.cli.transformers import main; sys.argv[0] = 'transformers'; sys.exit(main())"
+SERVER_START_S = 180.0
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_until_serving(process: subprocess.Popen, base_url: str, model: str, log: Path) -> None:
+    """Poll GET /v1/models until it lists the model; fail with the log's tail if the server dies."""
+    deadline = time.monotonic() + SERVER_START_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"transformers serve exited with {process.returncode}:\n{log.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{base_url}/models", timeout=2) as response:
+                if model in {m["id"] for m in json.load(response)["data"]}:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"transformers serve did not answer in {SERVER_START_S:.0f}s:\n{log.read_text()[-2000:]}")
+
+
+@pytest.fixture(scope="session")
+def local_openai_server(tmp_path_factory) -> Iterator[LocalServer]:
+    """`transformers serve` on a free 127.0.0.1 port with the embedded default model (the converted
+    GGUF folder, on CPU), up for the whole session and stopped at its end.
+
+    A real chat-completions server for the API patient and judge: it ignores `response_format` and
+    answers in plain text, so clients' plain-text paths run for real. Requests name `model`.
+    """
+    for module in ("fastapi", "uvicorn"):
+        pytest.importorskip(module, reason="transformers serve needs the dev extra: pip install -e '.[dev]'")
+    from grpodx.doctor.config import DEFAULT_MODEL
+    from grpodx.doctor.loading import converted_gguf_dir
+    from grpodx.doctor.reference import resolve_model_reference
+
+    source = resolve_model_reference(DEFAULT_MODEL)
+    model = str(converted_gguf_dir(source) if source.gguf_file else source.path)
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}/v1"
+    log = tmp_path_factory.mktemp("local-server") / "serve.log"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2")}
+    with log.open("w") as out:
+        process = subprocess.Popen([sys.executable, "-c", SERVE, "serve", "--host", "127.0.0.1", "--port", str(port),
+                                    "--device", "cpu", model], stdout=out, stderr=subprocess.STDOUT, env=env)
+    try:
+        _wait_until_serving(process, base_url, model, log)
+        yield LocalServer(base_url, model)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 class ParityJudge(Judge):

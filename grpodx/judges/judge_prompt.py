@@ -21,13 +21,14 @@ CRITERIA = """Score each in [0, 1]:
   and 0 for an answer that names several conditions or negates one.
 - reasoning_quality: whether the doctor's hidden reasoning is sound and uses what the patient said.
 - question_relevance: whether the questions were relevant and efficient for narrowing the differential."""
-PLAIN_ASK = ("Rate the doctor's diagnosis, reasoning and questions together. Reply with one line: "
-             "Score: <a number between 0 and 1>")
+# Ends with the cue "Score:": the embedded 135M model then states one (without it, it echoes the prompt).
+PLAIN_ASK = ("Rate the doctor's diagnosis, reasoning and questions together with one number between 0 and 1. "
+             "Reply with one line: Score: <a number between 0 and 1>\n\nScore:")
 
 # Doctor text addressed to whoever grades it (checked over visible and hidden text). Clinical talk
 # never needs these words; "score" alone is left out because pain scores are clinical.
 _TO_THE_GRADER = re.compile(
-    r"\b(?:grader|graders|grading|evaluator|rubric)\b"
+    r"\b(?:grader|graders|grading|evaluator|examiner|assessor|rubric)s?\b"
     r"|\b(?:note|message|instructions?|attention|dear|hey|hello)\s+(?:to\s+|for\s+)?(?:the\s+)?(?:judge|model|ai|llm)\b"
     r"|\bignore\s+(?:all\s+|any\s+|the\s+)?(?:previous|prior|above|earlier|preceding|other)\s+"
     r"(?:instructions?|rules|prompts?|messages?|criteria)\b"

@@ -14,6 +14,7 @@ from grpodx.judges.judge_prompt import addresses_the_grader, judge_messages, lab
 from grpodx.knowledge import embedded_knowledge_base
 
 FIELD = "model.init_args.judge.init_args"
+INJECTION_NOTE = "the doctor addressed the grader: not sent to the LLM, its parts are 0"
 # JSON key the judge fills -> the Score part it becomes
 PART_OF = {"diagnosis_accuracy": "diagnosis", "reasoning_quality": "reasoning", "question_relevance": "questions"}
 PARTS = tuple(PART_OF.values())
@@ -46,8 +47,9 @@ class OpenAIJudge(Judge):
     names a known condition, names several, negates, or is missing); the LLM's diagnosis_accuracy
     counts only for a free-text answer the rule does not know, so a persuaded judge cannot move the
     main part of the reward. A doctor turn addressed to the grader (visible or hidden: "grader",
-    "ignore previous instructions", "system:", "full marks" ...) zeroes every LLM-judged part, keeps
-    the offline diagnosis part, and is counted in api/judge_injection: injection only ever costs.
+    "ignore previous instructions", "system:", "full marks" ...) is not sent at all: every LLM-judged
+    part is 0, the offline diagnosis part stays, and it is counted in api/judge_injection, so
+    injection only ever costs.
 
     A server without structured output (or a reply that is not the JSON asked for) is asked the
     plain question, whose reply must state a labelled score ("Score: x", see `labelled_score`);
@@ -90,6 +92,9 @@ class OpenAIJudge(Judge):
     async def _score(self, session: ChatSession, episode: Episode) -> Score:
         if not episode.case.hidden_diagnosis:
             return Score(0.0, {}, failed=True, error="no hidden diagnosis to judge against")
+        if addresses_the_grader(episode):  # nothing the LLM says would count: no call
+            self.client.ledger.count("judge_injection")
+            return self._judged(episode, dict.fromkeys(PARTS, 0.0), INJECTION_NOTE, structured=True, injection=True)
         try:
             reply = await self._structured.ask(session, judge_messages(episode, structured=True))
             if reply is not None and (parts := _parts(reply.data)) is not None:
@@ -103,13 +108,9 @@ class OpenAIJudge(Judge):
         self.client.ledger.count("judge_unstructured")
         return self._judged(episode, {"diagnosis": value, "overall": value}, text, structured=False)
 
-    def _judged(self, episode: Episode, llm_parts: dict[str, float], rationale: str, structured: bool) -> Score:
-        """The reward from the LLM's parts, with the diagnosis part from the offline rule where it
-        applies and every LLM-judged part zeroed when the doctor addressed the grader."""
-        injection = addresses_the_grader(episode)
-        if injection:
-            self.client.ledger.count("judge_injection")
-            llm_parts = dict.fromkeys(llm_parts, 0.0)
+    def _judged(self, episode: Episode, llm_parts: dict[str, float], rationale: str, structured: bool,
+                injection: bool = False) -> Score:
+        """The reward from the LLM's parts, with the diagnosis part from the offline rule where it applies."""
         offline = self.offline_diagnosis(episode)
         parts = dict(llm_parts)
         if offline is not None:
