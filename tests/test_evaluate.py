@@ -109,3 +109,12 @@ def test_confusion_rows_count_every_case_by_answered_organ_system(kb):
     assert table.count(case.organ_system, UNRECOGNISED) == 1 and table.count(case.organ_system, NO_ANSWER) == 1
     assert table.row_total(case.organ_system) == len(episodes)
     assert table.columns[0] == case.organ_system and table.columns[-2:] == [UNRECOGNISED, NO_ANSWER]
+
+
+def test_an_answer_naming_several_conditions_maps_to_no_organ_system(kb):
+    from grpodx.report.confusion import answered_organ_system
+
+    assert answered_organ_system("Migraine", kb) == "neurological"
+    assert answered_organ_system("Vitamin B12 deficiency anaemia", kb) == "hematological"
+    for several in ("Migraine, Community-acquired pneumonia", "not Migraine", "Gout or Cellulitis"):
+        assert answered_organ_system(several, kb) == UNRECOGNISED, several

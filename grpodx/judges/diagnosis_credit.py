@@ -108,7 +108,10 @@ def read_answer(answer: str, case: Case, kb: KnowledgeBase | None = None) -> Ans
     Known names are found first and stand as one token, so names that hold separators
     ('Possible NSTEMI / STEMI', 'skin and soft tissue infection') are one answer.
     """
-    index = name_index(case, kb)
+    return _read(answer, name_index(case, kb))
+
+
+def _read(answer: str, index: NameIndex) -> AnswerReading:
     text = answer.lower()
     spans = _known_spans(text, index)
     masked, pos = [], 0
@@ -137,18 +140,15 @@ def names_match(answer: str, case: Case, kb: KnowledgeBase | None = None) -> boo
 
 
 def named_condition(answer: str, kb: KnowledgeBase) -> Condition | None:
-    """The knowledge-base condition an answer names: exact, else the longest name it contains."""
-    exact = kb.condition(answer)
-    if exact is not None:
-        return exact
-    normal = f" {normalise_name(answer)} "
-    best, best_len = None, 0
-    for condition in kb.conditions:
-        for name in (condition.name, *condition.aliases):
-            size = len(normalise_name(name))
-            if size > best_len and f" {normalise_name(name)} " in normal:
-                best, best_len = condition, size
-    return best
+    """The knowledge-base condition a one-condition answer names (None: no known name, or multi)."""
+    return _kb_condition(_read(answer, _index(kb, (), ())), kb)
+
+
+def _kb_condition(reading: AnswerReading, kb: KnowledgeBase) -> Condition | None:
+    """The KB condition behind the answer's longest known name, when it names one condition."""
+    if reading.root is None:
+        return None
+    return next((c for n in sorted(reading.names, key=len, reverse=True) if (c := kb.condition(n))), None)
 
 
 def differential_rank(reading: AnswerReading, case: Case, kb: KnowledgeBase | None = None) -> int | None:
@@ -170,7 +170,7 @@ def diagnosis_credit(answer: str | None, case: Case, kb: KnowledgeBase,
         return 0.0, "multi"
     if reading.names_hidden:
         return credit.exact, "exact"
-    named = next((c for n in sorted(reading.names, key=len, reverse=True) if (c := kb.condition(n))), None)
+    named = _kb_condition(reading, kb)
     levels = [(0.0, "wrong" if reading.root is not None else "unrecognised")]
     rank = differential_rank(reading, case, kb)
     if rank is not None:
