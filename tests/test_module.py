@@ -110,7 +110,8 @@ def test_lora_check_names_missing_and_unexpected_weights():
 
     shape = torch.Size([4, 32])
     expected = {"policy.a.q_proj.lora_A.default.weight": shape, "policy.b.q_proj.lora_A.default.weight": shape}
-    saved = {"policy.a.q_proj.lora_A.default.weight": torch.zeros(shape), "policy.c.q_proj.lora_A.default.weight": torch.zeros(shape)}
+    saved = {"policy.a.q_proj.lora_A.default.weight": torch.zeros(shape),
+             "policy.c.q_proj.lora_A.default.weight": torch.zeros(shape)}
     with pytest.raises(ConfigError, match=r"1 missing \(e.g. policy.b.*1 unexpected \(e.g. policy.c"):
         check_lora_state(saved, expected)
     check_lora_state({k: torch.zeros(v) for k, v in expected.items()}, expected)  # a fit passes

@@ -42,7 +42,8 @@ def ignored_generation_fields(generation_config) -> dict:
             if chosen.get(name) not in (None, neutral, [], {})}
 
 
-def scoreable_generation_config(source, stop_ids: set[int], pad_id: int | None, max_new_tokens: int) -> GenerationConfig:
+def scoreable_generation_config(source, stop_ids: set[int], pad_id: int | None,
+                                max_new_tokens: int) -> GenerationConfig:
     """A generation config with the model's special tokens and nothing that changes the draw."""
     return GenerationConfig(bos_token_id=source.bos_token_id, eos_token_id=sorted(stop_ids), pad_token_id=pad_id,
                             max_new_tokens=max_new_tokens, do_sample=False)
