@@ -22,6 +22,11 @@ class DoctorConfig:
             model id, or a local model folder.
         backend: `transformers` (CPU or GPU, peft LoRA) or `unsloth` (CUDA only, 4-bit base + LoRA).
         lora_rank, lora_alpha, lora_dropout, target_modules: the LoRA adapter.
+        adapter: a saved PEFT LoRA adapter folder to start from instead of a fresh LoRA (e.g. a warm
+            start's `runs/warmstart/version_0/checkpoints/last-adapter`, or any run's export); it
+            must be for the same base model with the same lora_rank, lora_alpha and target_modules
+            (checked before weights load). Its weights become the trainable LoRA; the reference
+            policy for KL stays the base model with the adapter off.
         dtype: weights dtype for the transformers backend (float32, bfloat16, float16).
         max_new_tokens: cap on one doctor turn's sampled tokens.
         temperature, top_p: sampling for training rollouts (validation is greedy).
@@ -38,6 +43,7 @@ class DoctorConfig:
     lora_alpha: int = 32
     lora_dropout: float = 0.0
     target_modules: list[str] = field(default_factory=lambda: list(LLAMA_LINEAR))
+    adapter: str | None = None
     dtype: Literal["float32", "bfloat16", "float16"] = "float32"
     max_new_tokens: int = 96
     temperature: float = 1.0
@@ -62,6 +68,10 @@ class DoctorConfig:
                               "use temperature: 1.0, top_p: 1.0")
         if self.backend == "unsloth":
             _check_unsloth(f"{field_}.backend")
+        if self.adapter is not None:
+            from grpodx.doctor.loading import check_adapter  # loading imports this module
+
+            check_adapter(self, f"{field_}.adapter")
 
 
 def _check_unsloth(field_: str) -> None:
