@@ -7,6 +7,7 @@ import re
 import sys
 from contextlib import contextmanager
 
+import lightning as L
 from jsonargparse import ArgumentError
 from lightning.pytorch.cli import LightningCLI
 
@@ -48,7 +49,18 @@ def translate_aliases(argv: list[str], environ: dict) -> list[str]:
 
 
 class GRPODxCLI(LightningCLI):
-    """Adds the always-on callbacks as config groups (`checkpoint`, `transcripts`)."""
+    """Adds the always-on callbacks as config groups (`checkpoint`, `transcripts`).
+
+    `model:` and `data:` take any LightningModule / DataModule by `class_path` (e.g.
+    grpodx.warm_start.WarmStart with grpodx.demonstration_data.DemonstrationDataModule in
+    configs/warmstart.yaml); a config without one gets `model_class` and `datamodule_class`
+    (GRPO: DiagnosisGRPO and CaseDataModule), so its keys sit directly under `model:` and `data:`.
+    """
+
+    def __init__(self, model_class: type = DiagnosisGRPO, datamodule_class: type = CaseDataModule, **kwargs):
+        self.default_classes = {"model": model_class, "data": datamodule_class}
+        super().__init__(L.LightningModule, L.LightningDataModule, subclass_mode_model=True,
+                         subclass_mode_data=True, **kwargs)
 
     def add_arguments_to_parser(self, parser) -> None:
         parser.add_lightning_class_args(AdapterCheckpoint, "checkpoint")
@@ -56,6 +68,8 @@ class GRPODxCLI(LightningCLI):
         parser.add_lightning_class_args(RewardMetrics, "reward_metrics")
         parser.add_lightning_class_args(ValidateAtEnd, "validate_at_end")
         parser.add_lightning_class_args(RolloutProgress, "progress")
+        parser.set_defaults({key: {"class_path": f"{cls.__module__}.{cls.__qualname__}"}
+                             for key, cls in self.default_classes.items()})
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -94,6 +108,8 @@ def _one_line(message: str) -> str:
         if key:
             keys.append(key.group(1))
             reason = key.group(2) or (lines[i + 1] if i + 1 < len(lines) else "")
+        elif line.startswith("Problem with given class_path") and i + 1 < len(lines):
+            reason = lines[i + 1]  # the class's own complaint ("Option 'x' is not accepted")
     if not keys:
         return lines[0] if lines else message
     return f"{'.'.join(keys)}: {reason}"

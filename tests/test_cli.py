@@ -1,5 +1,6 @@
 """The command line: seed aliases, and one clear line (exit 2, nothing written) for bad input."""
 
+import json
 import subprocess
 import sys
 
@@ -127,3 +128,31 @@ def test_malformed_ddxplus_csv_gives_one_line(ddxplus_dir, tmp_path, capsys, mon
     monkeypatch.setattr(sys, "argv", ["train.py"])
     code, err = _run_in_process(["--data.cases", f"ddxplus:{bad}"], tmp_path, capsys)
     assert code == 2 and "header" in err and "Traceback" not in err, err
+
+
+def test_config_chooses_the_module_and_datamodule(tiny_model_dir, tmp_path):
+    """configs/default.yaml has no class_path: GRPO by default; configs/warmstart.yaml names the warm start."""
+    from grpodx.cli import GRPODxCLI
+    from grpodx.data import CaseDataModule
+    from grpodx.demonstration_data import DemonstrationDataModule
+    from grpodx.module import DiagnosisGRPO
+    from grpodx.warm_start import WarmStart
+    from tests.test_warm_start import TINY_LORA
+
+    common = ["--trainer.logger=false", "--transcripts.console=false"]
+    grpo = GRPODxCLI(run=False, parser_kwargs={"exit_on_error": False},
+                     args=["--config", str(ROOT / "configs" / "default.yaml"), "--model.doctor.model", tiny_model_dir,
+                           "--model.group_size", "3", *common])
+    assert type(grpo.model) is DiagnosisGRPO and type(grpo.datamodule) is CaseDataModule
+    assert grpo.model.group_size == 3
+    demonstrations = tmp_path / "d.jsonl"
+    turn = {"text": "<reason>r</reason>\nFinal diagnosis: Gout", "last_turn": True}
+    demonstrations.write_text(json.dumps({"case_id": "kb-train-0", "cases": "kb", "hidden_diagnosis": "Gout",
+                                          "opening_statement": "Hi.", "turns": [turn], "final_diagnosis": "Gout",
+                                          "top1": True, "reward": 1.0}) + "\n")
+    warm = GRPODxCLI(run=False, parser_kwargs={"exit_on_error": False},
+                     args=["--config", str(ROOT / "configs" / "warmstart.yaml"), "--data.init_args.demonstrations",
+                           str(demonstrations), "--model.init_args.doctor.model", tiny_model_dir,
+                           "--model.init_args.doctor.lora_rank", str(TINY_LORA["lora_rank"]), *common])
+    assert type(warm.model) is WarmStart and type(warm.datamodule) is DemonstrationDataModule
+    assert warm.model.doctor_config.lora_rank == 4 and warm.datamodule.batch_size == 8
