@@ -14,7 +14,6 @@ from grpodx.judges.judge_prompt import addresses_the_grader, judge_messages, lab
 from grpodx.knowledge import embedded_knowledge_base
 
 FIELD = "model.init_args.judge.init_args"
-INJECTION_NOTE = "the doctor addressed the grader: not sent to the LLM, its parts are 0"
 # JSON key the judge fills -> the Score part it becomes
 PART_OF = {"diagnosis_accuracy": "diagnosis", "reasoning_quality": "reasoning", "question_relevance": "questions"}
 PARTS = tuple(PART_OF.values())
@@ -29,7 +28,7 @@ SCORES_SCHEMA = {
 @dataclass(frozen=True)
 class JudgedScore(Score):
     """A Score with the judge's short rationale, whether it came as structured JSON, and whether the
-    doctor addressed the grader (its LLM-judged parts were then zeroed)."""
+    doctor addressed the grader (those sentences were cut before the judge read the episode)."""
 
     rationale: str = ""
     structured: bool = True
@@ -46,10 +45,11 @@ class OpenAIJudge(Judge):
     answer naming several conditions or negating one) whenever that rule recognises the answer (it
     names a known condition, names several, negates, or is missing); the LLM's diagnosis_accuracy
     counts only for a free-text answer the rule does not know, so a persuaded judge cannot move the
-    main part of the reward. A doctor turn addressed to the grader (visible or hidden: "grader",
-    "ignore previous instructions", "system:", "full marks" ...) is not sent at all: every LLM-judged
-    part is 0, the offline diagnosis part stays, and it is counted in api/judge_injection, so
-    injection only ever costs.
+    main part of the reward. Each doctor text (visible or hidden) is cut at its first sentence
+    addressed to the grader ("grader", "ignore previous instructions", "system prompt", "full
+    marks", a fence tag ...) before the LLM reads the episode, and the fence's nonce is a keyed hash of what it reads, so an episode with
+    such words gets exactly the prompt, hence from a deterministic judge exactly the reward, of the
+    same episode without them; counted in api/judge_injection.
 
     A server without structured output (or a reply that is not the JSON asked for) is asked the
     plain question, whose reply must state a labelled score ("Score: x", see `labelled_score`);
@@ -92,13 +92,14 @@ class OpenAIJudge(Judge):
     async def _score(self, session: ChatSession, episode: Episode) -> Score:
         if not episode.case.hidden_diagnosis:
             return Score(0.0, {}, failed=True, error="no hidden diagnosis to judge against")
-        if addresses_the_grader(episode):  # nothing the LLM says would count: no call
+        injection = addresses_the_grader(episode)  # those sentences never reach the LLM (judge_messages)
+        if injection:
             self.client.ledger.count("judge_injection")
-            return self._judged(episode, dict.fromkeys(PARTS, 0.0), INJECTION_NOTE, structured=True, injection=True)
         try:
             reply = await self._structured.ask(session, judge_messages(episode, structured=True))
             if reply is not None and (parts := _parts(reply.data)) is not None:
-                return self._judged(episode, parts, str(reply.data.get("rationale", "")), structured=True)
+                return self._judged(episode, parts, str(reply.data.get("rationale", "")), structured=True,
+                                    injection=injection)
             text = (await session.complete(judge_messages(episode, structured=False))).text
         except APICallError as error:
             return Score(0.0, {}, failed=True, error=f"judge call failed: {error}")
@@ -106,7 +107,8 @@ class OpenAIJudge(Judge):
         if value is None:
             return Score(0.0, {}, failed=True, error=f"judge reply stated no score in [0, 1]: {text[:120]!r}")
         self.client.ledger.count("judge_unstructured")
-        return self._judged(episode, {"diagnosis": value, "overall": value}, text, structured=False)
+        return self._judged(episode, {"diagnosis": value, "overall": value}, text, structured=False,
+                            injection=injection)
 
     def _judged(self, episode: Episode, llm_parts: dict[str, float], rationale: str, structured: bool,
                 injection: bool = False) -> Score:
