@@ -6,7 +6,9 @@ files) against all 223 evidences: ddxplus_paraphrases.jsonl and ddxplus_paraphra
 the sets the matcher is tuned on, ddxplus_paraphrases_holdout2.jsonl is held out (pass `--quiet
 holdout2` so its misses are counted but not printed). Prints each miss, the time of one `reply_batch`
 of 16 episodes, and last one JSON line: `accuracy` and `n` per set, plus `question_accuracy`/`n` (the
-first tuning set) and `holdout_accuracy`/`holdout_n` (the old holdout) as before.
+first tuning set) and `holdout_accuracy`/`holdout_n` (the old holdout) as before. `reply_accuracy` scores
+the same questions through `OfflinePatient.reply_batch` (a question naming a condition outside history
+is a request for the diagnosis: `named_condition` counts those; issue 11).
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
+from grpodx.cases import Case
 from grpodx.ddxplus import CaseBuilder, PatientFile, load_release
 from grpodx.patients.matching import Candidate, FindingMatcher
 from grpodx.patients.offline import OfflinePatient
@@ -50,6 +54,17 @@ def accuracy(matcher: FindingMatcher, vocabulary: list[Candidate], rows: list[di
     return sum(g == r["evidence"] for g, r in zip(found, rows)) / len(rows)
 
 
+def reply_accuracy(patient: OfflinePatient, blank: Case, rows: list[dict]) -> tuple[float, int]:
+    """(top-1 accuracy of what the patient answers, questions answered as a request for the
+    diagnosis) on a case that records nothing: the matcher's choice plus the patient's rules
+    (a question naming a condition outside history, history answered by a finding about it)."""
+    questions = [r["question"] for r in rows]
+    replies = patient.reply_batch([blank] * len(rows), questions, [[] for _ in rows])
+    right = sum(bool(r.matched) and r.matched[0].finding == row["evidence"] for r, row in zip(replies, rows))
+    named = sum(OfflinePatient.plan(blank, q) is None for q in questions)
+    return right / len(rows), named
+
+
 def reply_batch_seconds(patient: OfflinePatient, folder: Path, rows: list[dict], size: int = 16) -> float:
     """One training-like turn: 16 recorded patients, three questions each, answered in one call."""
     release = load_release(folder)
@@ -78,10 +93,16 @@ def main() -> None:
     sets = {set_name(path): read_paraphrases(path) for path in args.files}
     scores = {name: accuracy(patient.matcher, vocabulary, rows, name, name not in args.quiet)
               for name, rows in sets.items()}
+    release = load_release(args.ddxplus)
+    record = PatientFile(next(args.ddxplus.glob("*.csv")), release).record(0)
+    blank = replace(builder.case(record, "blank"), present=(), absent=())
+    replied = {name: reply_accuracy(patient, blank, rows) for name, rows in sets.items()}
     seconds = reply_batch_seconds(patient, args.ddxplus, next(iter(sets.values())))
-    print("; ".join(f"{name}: {score:.3f} of {len(sets[name])}" for name, score in scores.items())
+    print("; ".join(f"{name}: {score:.3f} of {len(sets[name])} (replies {replied[name][0]:.3f}, "
+                    f"{replied[name][1]} named a condition)" for name, score in scores.items())
           + f"; reply_batch of 16 (3 questions each): {seconds * 1000:.0f} ms")
-    summary = {"sets": {name: {"accuracy": round(score, 4), "n": len(sets[name])}
+    summary = {"sets": {name: {"accuracy": round(score, 4), "n": len(sets[name]),
+                               "reply_accuracy": round(replied[name][0], 4), "named_condition": replied[name][1]}
                         for name, score in scores.items()}}
     legacy = (("question_accuracy", "n", "tuned"), ("holdout_accuracy", "holdout_n", "holdout"))
     for accuracy_key, n_key, name in legacy:

@@ -11,8 +11,9 @@ from grpodx.cases import Case
 from grpodx.episode import PatientReply
 from grpodx.errors import ConfigError
 from grpodx.patients.base import Patient, mentions, without_leaks
+from grpodx.patients.questions import (DEFAULT_MAX_QUESTIONS, FIELD, checked_budget, over_budget_line, requests_in,
+                                       within_budget)
 
-FIELD = "model.init_args.patient.init_args"
 NOT_SURE = "I'm not sure. Could you ask me about a specific symptom?"
 RULES = ("Answer only as the patient, in plain first-person words, in one to three sentences. Answer only "
          "what the doctor asked. Never name, guess or hint at a diagnosis or disease, even if asked: say you "
@@ -49,13 +50,18 @@ class OpenAIPatient(Patient):
         redact_leaks: after the last regeneration still leaks, drop the leaking sentences instead
             of marking the episode failed.
         prices: USD per 1M tokens for models missing from the built-in table, {model: {input, output}}.
+        max_questions_per_turn: questions answered per turn, counted by our splitter (questions.py),
+            never by the LLM: it is shown the doctor's text without the questions beyond the budget,
+            and the reply ends with one line saying so, as the offline patient's does.
     """
 
     def __init__(self, mode: Literal["grounded", "free"] = "grounded", model: str = "gpt-4o-mini",
                  base_url: str | None = None, temperature: float = 0.7, max_tokens: int = 200,
                  timeout: float = 60.0, max_retries: int = 3, max_concurrency: int = 16,
                  api_key_env: str | None = "OPENAI_API_KEY", leak_retries: int = 2, redact_leaks: bool = False,
-                 prices: dict[str, dict[str, float]] | None = None):
+                 prices: dict[str, dict[str, float]] | None = None,
+                 max_questions_per_turn: int = DEFAULT_MAX_QUESTIONS):
+        self.max_questions_per_turn = checked_budget(max_questions_per_turn)
         if mode not in ("grounded", "free"):
             raise ConfigError(f"{FIELD}.mode", f"unknown mode {mode!r}", "use grounded or free")
         if leak_retries < 0:
@@ -109,9 +115,17 @@ class OpenAIPatient(Patient):
             *(self._reply(session, c, t, h) for c, t, h in zip(cases, doctor_texts, histories))))
 
     async def _reply(self, session: ChatSession, case: Case, doctor_text: str, history: list[dict]) -> PatientReply:
+        asked = len(requests_in(doctor_text))
+        reply = await self._answer(session, case, doctor_text, history)
+        if asked > self.max_questions_per_turn and not reply.failed:
+            reply = replace(reply, text=f"{reply.text} {over_budget_line(self.max_questions_per_turn)}")
+        return replace(reply, questions=asked)
+
+    async def _answer(self, session: ChatSession, case: Case, doctor_text: str, history: list[dict]) -> PatientReply:
         if not case.hidden_diagnosis:
             return PatientReply("", failed=True, error=self._pick_errors.get(case.case_id, "no hidden diagnosis"))
-        system, turns = self._system_prompt(case), _conversation(history, doctor_text)
+        system = self._system_prompt(case)
+        turns = _conversation(history, doctor_text, self.max_questions_per_turn)
         text = ""
         for attempt in range(self.leak_retries + 1):
             note = f"\n\n{LEAK_NOTE}" if attempt else ""  # in the system prompt: templates reject a late system turn
@@ -139,13 +153,15 @@ class OpenAIPatient(Patient):
                           "For anything not listed, say you haven't noticed it or aren't sure.", RULES])
 
 
-def _conversation(history: list[dict], doctor_text: str) -> list[dict]:
-    """Doctor turns as `user`, patient turns as `assistant`; the opening is in the system prompt,
-    so the messages alternate from a user turn, as every chat template expects."""
+def _conversation(history: list[dict], doctor_text: str, max_questions: int) -> list[dict]:
+    """Doctor turns as `user` (each without the questions beyond the budget), patient turns as
+    `assistant`; the opening is in the system prompt, so the messages alternate from a user turn,
+    as every chat template expects."""
     turns = history[1:] if history and history[0]["role"] == "patient" else history
-    messages = [{"role": "user" if t["role"] == "doctor" else "assistant", "content": t["text"] or "..."}
-                for t in turns]
-    return [*messages, {"role": "user", "content": doctor_text.strip() or "(The doctor waits for you to go on.)"}]
+    messages = [{"role": "user", "content": within_budget(t["text"], max_questions) or "..."} if t["role"] == "doctor"
+                else {"role": "assistant", "content": t["text"] or "..."} for t in turns]
+    latest = within_budget(doctor_text, max_questions) or "(The doctor waits for you to go on.)"
+    return [*messages, {"role": "user", "content": latest}]
 
 
 def _pick_prompt(organ_system: str) -> str:

@@ -1,0 +1,243 @@
+"""Which questions name a condition, and which of those ask about the patient's history.
+
+"Do you have <condition>?" asks the patient for the diagnosis: answered from the record it let a
+doctor sweep names (issue 11: the offline patient confirmed a finding of the true condition for 16 of
+59 names, of a wrong one for 2 of 177). A question that names any condition of the case's world (every
+condition its hidden diagnosis could be, so the rule never depends on which one it is) is answered as
+a request for the diagnosis, unless it asks about history ("Have you ever been diagnosed with …",
+"… before", "does anyone in your family have …"): DDXPlus antecedents stay history questions,
+answered from the record, but only by a finding about that condition.
+A name inside a longer finding phrase is that finding, not the condition ("hiatal hernia" is not
+"hernia", "chronic pancreatitis" is not "pancreatitis"); a name that is a whole finding on its own
+("asthma", "pink eye") still asks for the diagnosis unless the question is about history.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+
+from grpodx.case_vocabulary import vocabulary_of
+from grpodx.cases import Case, Finding
+from grpodx.knowledge import embedded_knowledge_base
+from grpodx.patients.lexicon import qualifiers
+
+# The 49 pathologies of the DDXPlus release (release_conditions.json) with the aliases a replayed case
+# carries (kb_en.json's aliases_curated minus symptom words, as grpodx.ddxplus.CaseBuilder.aliases keeps
+# them); tests/test_matching.py checks it against the release files. One entry: "name | alias | …".
+DDXPLUS_CONDITIONS = (
+    'Spontaneous pneumothorax | pneumothorax | primary spontaneous pneumothorax | collapsed lung',
+    'Cluster headache | cluster headaches | histamine headache',
+    'Boerhaave | Boerhaave syndrome | esophageal rupture | oesophageal rupture | spontaneous esophageal '
+    'perforation',
+    'Spontaneous rib fracture | rib fracture | fractured rib | stress fracture of rib',
+    'GERD | gastroesophageal reflux disease | gastro-oesophageal reflux disease | GORD | reflux '
+    'esophagitis',
+    'HIV (initial infection) | acute HIV infection | primary HIV infection | acute retroviral syndrome | '
+    'HIV seroconversion illness | HIV',
+    'Anemia | anaemia | iron deficiency anemia',
+    'Viral pharyngitis | pharyngitis | viral sore throat',
+    'Inguinal hernia | groin hernia | hernia',
+    'Myasthenia gravis | MG | myasthenia',
+    'Whooping cough | pertussis',
+    'Anaphylaxis | anaphylactic reaction | anaphylactic shock | severe allergic reaction',
+    'Epiglottitis | supraglottitis | acute epiglottitis',
+    'Guillain-Barré syndrome | Guillain-Barre syndrome | GBS | acute inflammatory demyelinating '
+    'polyneuropathy | AIDP',
+    'Acute laryngitis | laryngitis',
+    'Croup | laryngotracheobronchitis | laryngo-tracheo-bronchitis | viral croup',
+    'PSVT | paroxysmal supraventricular tachycardia | supraventricular tachycardia | SVT',
+    'Atrial fibrillation | atrial flutter | AF | AFib | A-fib | atrial fibrillation/flutter',
+    'Bronchiectasis | bronchiectases',
+    'Allergic sinusitis | allergic rhinitis | hay fever | allergic rhinosinusitis',
+    'Chagas | Chagas disease | American trypanosomiasis | Trypanosoma cruzi infection',
+    'Scombroid food poisoning | scombroid | scombroid poisoning | histamine fish poisoning',
+    'Myocarditis | viral myocarditis',
+    'Larygospasm | laryngospasm',
+    'Acute dystonic reactions | acute dystonia | acute dystonic reaction | drug-induced dystonia',
+    'Localized edema | localized or generalized edema without pulmonary involvement | peripheral edema | '
+    'angioedema',
+    'SLE | systemic lupus erythematosus | lupus',
+    'Tuberculosis | TB | pulmonary tuberculosis',
+    'Unstable angina | crescendo angina | acute coronary syndrome without infarction',
+    'Stable angina | angina pectoris | exertional angina | chronic stable angina | angina',
+    'Ebola | Ebola virus disease | EVD | Ebola hemorrhagic fever',
+    'Acute otitis media | AOM | otitis media | middle ear infection | ear infection',
+    'Panic attack | panic disorder | anxiety attack',
+    'Bronchospasm / acute asthma exacerbation | asthma exacerbation | asthma attack | acute asthma | '
+    'bronchospasm | asthma',
+    'Bronchitis | acute bronchitis | chest cold',
+    'Acute COPD exacerbation / infection | COPD exacerbation | AECOPD | acute exacerbation of COPD | '
+    'infective exacerbation of COPD',
+    'Pulmonary embolism | PE | pulmonary thromboembolism',
+    'URTI | upper respiratory tract infection | upper respiratory infection | URI | common cold | viral '
+    'URI',
+    'Influenza | flu | influenza-like illness',
+    'Pneumonia | community-acquired pneumonia | CAP | lung infection',
+    'Acute rhinosinusitis | acute sinusitis | sinusitis | rhinosinusitis',
+    'Chronic rhinosinusitis | chronic sinusitis',
+    'Bronchiolitis | acute bronchiolitis | RSV bronchiolitis',
+    'Pulmonary neoplasm | lung cancer | lung neoplasm | lung tumor | bronchogenic carcinoma',
+    'Possible NSTEMI / STEMI | myocardial infarction | MI | heart attack | NSTEMI | STEMI | acute '
+    'myocardial infarction',
+    'Sarcoidosis | sarcoid',
+    'Pancreatic neoplasm | pancreatic cancer | pancreatic adenocarcinoma | pancreatic tumor',
+    'Acute pulmonary edema | pulmonary edema | pulmonary oedema | acute heart failure | fluid overload | '
+    'flash pulmonary edema',
+    'Pericarditis | acute pericarditis',
+)
+# Past, family, other people, exposure or treatment: a question about the patient's history, not the
+# diagnosis. Broad on purpose: such a question is answered only by a finding about the named condition.
+_HISTORY = re.compile(
+    r"\b(ever|before|previous\w*|prior|in the past|history|diagnos\w*|been told|told you|known|recent\w*|"
+    r"anyone|anybody|someone|somebody|people|a person|others|partners?|relatives?|"
+    r"(last|past) (few |several |\d+ |one |two |three |four |six |twelve )?(days?|weeks?|months?|years?)|"
+    r"as a (child|kid|baby)|childhood|(treat\w*|medication|medicine|antibiotics?|tablets|pills|drugs?) for|"
+    r"hospitali[sz]\w*|admitted)\b")
+_HISTORY_QUALIFIERS = frozenset({"family", "contact", "former"})  # lexicon.py: relatives, exposure, "used to"
+
+
+def _tokens(text: str) -> list[str]:
+    """Words and numbers, accents dropped, case kept ("Guillain-Barré" -> Guillain, Barre)."""
+    plain = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return re.findall(r"[A-Za-z0-9]+", plain)
+
+
+@dataclass(frozen=True)
+class _Name:
+    condition: str
+    words: tuple[str, ...]  # lower-case
+    exact_case: bool  # a short abbreviation ("PE", "CAP", "MG") is a name only in capitals
+
+
+def _name(condition: str, text: str) -> _Name | None:
+    words = _tokens(text)
+    if not words:
+        return None
+    exact = len(words) == 1 and words[0].isupper() and len(words[0]) <= 3
+    return _Name(condition, tuple(words if exact else (w.lower() for w in words)), exact)
+
+
+def _at(words: tuple[str, ...], tokens: list[str], lower: list[str], start: int, exact: bool) -> bool:
+    """Do `words` occur at `start`? The last word may take a plural ending ("migraines")."""
+    seen = tokens if exact else lower
+    if start + len(words) > len(seen):
+        return False
+    *head, last = words
+    got = seen[start + len(head)]
+    return all(seen[start + i] == w for i, w in enumerate(head)) and (
+        got == last or (not exact and got in (last + "s", last + "es")))
+
+
+def _lower_words(text: str) -> tuple[str, ...]:
+    return tuple(w.lower() for w in _tokens(text))
+
+
+def _by_first_word(phrases) -> dict[str, list[tuple[str, ...]]]:
+    index = defaultdict(list)
+    for phrase in phrases:
+        index[phrase[0]].append(phrase)
+    return index
+
+
+def _spans(phrases: dict[str, list[tuple[str, ...]]], lower: list[str]) -> list[tuple[int, int]]:
+    """Where the phrases (indexed by their first word) occur in the question's lower-case words."""
+    return [(i, i + len(p)) for i, word in enumerate(lower) for p in phrases.get(word, ())
+            if _at(p, lower, lower, i, False)]
+
+
+class ConditionWorld:
+    """Every condition a case's hidden diagnosis could be, with all its names, and the finding
+    phrases that contain a name (they are findings, not names, where a question says them whole)."""
+
+    def __init__(self, conditions: dict[str, tuple[str, ...]], findings: tuple[Finding, ...] = ()):
+        self.conditions = conditions
+        self._by_first: dict[str, list[_Name]] = defaultdict(list)
+        for condition, names in conditions.items():
+            for name in filter(None, (_name(condition, n) for n in names)):
+                self._by_first[name.words[0]].append(name)
+        self._about: dict[str, frozenset[str]] = {}  # caches: text -> conditions it names,
+        self._finding_about: dict[tuple[str, str], frozenset[str]] = {}  # (finding id, label) -> the same
+        texts = dict.fromkeys(t for f in findings for t in (f.label, *f.cues))
+        self.finding_phrases = _by_first_word({_lower_words(t) for t in texts if self.conditions_in(t)})
+
+    def _occurrences(self, tokens: list[str], lower: list[str]) -> list[tuple[_Name, int]]:
+        found = []
+        for start, (token, word) in enumerate(zip(tokens, lower)):
+            keys = dict.fromkeys((word, token, word[:-1] if word.endswith("s") else word,
+                                  word[:-2] if word.endswith("es") else word))  # one-word names in the plural
+            names = [name for key in keys for name in self._by_first.get(key, [])]
+            found += [(name, start) for name in names if _at(name.words, tokens, lower, start, name.exact_case)]
+        return found
+
+    def conditions_in(self, text: str) -> frozenset[str]:
+        """The conditions whose names `text` contains as whole words."""
+        if text not in self._about:
+            tokens = _tokens(text)
+            self._about[text] = frozenset(n.condition for n, _ in self._occurrences(tokens, [t.lower() for t in tokens]))
+        return self._about[text]
+
+    def named_in(self, question: str, findings: tuple[Finding, ...] = ()) -> tuple[str, ...]:
+        """The conditions `question` names, leaving out names inside a longer finding phrase it says
+        (the world's findings, plus `findings`: a vignette's own)."""
+        tokens = _tokens(question)
+        lower = [t.lower() for t in tokens]
+        found = self._occurrences(tokens, lower)
+        if not found:
+            return ()
+        own = _by_first_word(_lower_words(t) for f in findings for t in (f.label, *f.cues) if self.conditions_in(t))
+        # a longer name or finding phrase said whole wins: "laryngo-tracheo-bronchitis" is croup, not bronchitis
+        covers = (_spans(self.finding_phrases, lower) + _spans(own, lower)
+                  + [(i, i + len(n.words)) for n, i in found])
+        named = [name.condition for name, start in found
+                 if not any(a <= start and start + len(name.words) <= b and b - a > len(name.words)
+                            for a, b in covers)]
+        return tuple(dict.fromkeys(named))
+
+    def is_about(self, finding: Finding, conditions: frozenset[str]) -> bool:
+        """Does the finding itself speak of one of `conditions` ("Have you ever had pneumonia?")?"""
+        key = (finding.id, finding.label)
+        if key not in self._finding_about:
+            self._finding_about[key] = frozenset().union(*(self.conditions_in(t) for t in (finding.label, *finding.cues)))
+        return bool(self._finding_about[key] & conditions)
+
+
+def asks_history(question: str) -> bool:
+    """A question about the past, the family or an exposure rather than what the patient has now."""
+    return bool(_HISTORY.search(question.lower().replace("’", "'"))) or bool(qualifiers(question) & _HISTORY_QUALIFIERS)
+
+
+@lru_cache(maxsize=1)
+def knowledge_base_world() -> ConditionWorld:
+    """The embedded knowledge base's 59 conditions: the world of sampled cases and vignettes."""
+    kb = embedded_knowledge_base()
+    findings = tuple(Finding(e.id, e.label, e.cues, "") for e in kb.findings.values())
+    return ConditionWorld({c.name: (c.name, *c.aliases) for c in kb.conditions}, findings)
+
+
+def _parsed(entries: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    names = [tuple(n.strip() for n in entry.split(" | ")) for entry in entries]
+    return {n[0]: n for n in names}
+
+
+_DDXPLUS_WORLDS: dict[int, tuple[tuple[Finding, ...], ConditionWorld]] = {}  # by the vocabulary's id
+
+
+def _ddxplus_world(vocabulary: tuple[Finding, ...]) -> ConditionWorld:
+    """One world per release vocabulary (every case of a source shares the same tuple)."""
+    kept = _DDXPLUS_WORLDS.get(id(vocabulary))
+    if kept is None or kept[0] is not vocabulary:
+        if len(_DDXPLUS_WORLDS) >= 8:
+            _DDXPLUS_WORLDS.clear()
+        kept = _DDXPLUS_WORLDS[id(vocabulary)] = (vocabulary, ConditionWorld(_parsed(DDXPLUS_CONDITIONS), vocabulary))
+    return kept[1]
+
+
+def world_of(case: Case) -> ConditionWorld:
+    """DDXPlus cases (they carry the release's vocabulary) live among the 49 DDXPlus pathologies,
+    every other case among the knowledge base's conditions."""
+    vocabulary = vocabulary_of(case)
+    return knowledge_base_world() if vocabulary is None else _ddxplus_world(vocabulary)
