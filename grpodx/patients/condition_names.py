@@ -8,8 +8,9 @@ a request for the diagnosis, unless it asks about history ("Have you ever been d
 "… before", "does anyone in your family have …"): DDXPlus antecedents stay history questions,
 answered from the record, but only by a finding about that condition.
 A name inside a longer finding phrase is that finding, not the condition ("hiatal hernia" is not
-"hernia", "chronic pancreatitis" is not "pancreatitis"); a name that is a whole finding on its own
-("asthma", "pink eye") still asks for the diagnosis unless the question is about history.
+"hernia", "chronic pancreatitis" is not "pancreatitis"), unless the phrase is the condition's own
+history ("pneumothorax before"); a name that is a whole finding on its own ("asthma", "pink eye")
+still asks for the diagnosis unless the question is about history.
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ DDXPLUS_CONDITIONS = (
 # Past, family, other people, exposure or treatment: a question about the patient's history, not the
 # diagnosis. Broad on purpose: such a question is answered only by a finding about the named condition.
 _HISTORY = re.compile(
-    r"\b(ever|before|previous\w*|prior|in the past|history|diagnos\w*|been told|told you|known|recent\w*|"
+    r"\b(ever|had|before|previous\w*|prior|in the past|history|diagnos\w*|been told|told you|known|recent\w*|"
     r"anyone|anybody|someone|somebody|people|a person|others|partners?|relatives?|"
     r"(last|past) (few |several |\d+ |one |two |three |four |six |twelve )?(days?|weeks?|months?|years?)|"
     r"as a (child|kid|baby)|childhood|(treat\w*|medication|medicine|antibiotics?|tablets|pills|drugs?) for|"
@@ -162,7 +163,7 @@ class ConditionWorld:
         self._about: dict[str, frozenset[str]] = {}  # caches: text -> conditions it names,
         self._finding_about: dict[tuple[str, str], frozenset[str]] = {}  # (finding id, label) -> the same
         texts = dict.fromkeys(t for f in findings for t in (f.label, *f.cues))
-        self.finding_phrases = _by_first_word({_lower_words(t) for t in texts if self.conditions_in(t)})
+        self.finding_phrases = _by_first_word({_lower_words(t) for t in texts if self._is_other_finding(t)})
 
     def _occurrences(self, tokens: list[str], lower: list[str]) -> list[tuple[_Name, int]]:
         found = []
@@ -180,6 +181,11 @@ class ConditionWorld:
             self._about[text] = frozenset(n.condition for n, _ in self._occurrences(tokens, [t.lower() for t in tokens]))
         return self._about[text]
 
+    def _is_other_finding(self, text: str) -> bool:
+        """A finding phrase around a name that is not the condition's own history ("hiatal hernia",
+        not "pneumothorax before"): said whole, it is about that finding, not the named condition."""
+        return bool(self.conditions_in(text)) and not asks_history(text)
+
     def named_in(self, question: str, findings: tuple[Finding, ...] = ()) -> tuple[str, ...]:
         """The conditions `question` names, leaving out names inside a longer finding phrase it says
         (the world's findings, plus `findings`: a vignette's own)."""
@@ -188,7 +194,7 @@ class ConditionWorld:
         found = self._occurrences(tokens, lower)
         if not found:
             return ()
-        own = _by_first_word(_lower_words(t) for f in findings for t in (f.label, *f.cues) if self.conditions_in(t))
+        own = _by_first_word(_lower_words(t) for f in findings for t in (f.label, *f.cues) if self._is_other_finding(t))
         # a longer name or finding phrase said whole wins: "laryngo-tracheo-bronchitis" is croup, not bronchitis
         covers = (_spans(self.finding_phrases, lower) + _spans(own, lower)
                   + [(i, i + len(n.words)) for n, i in found])
@@ -218,8 +224,9 @@ def knowledge_base_world() -> ConditionWorld:
     return ConditionWorld({c.name: (c.name, *c.aliases) for c in kb.conditions}, findings)
 
 
-def _parsed(entries: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
-    names = [tuple(n.strip() for n in entry.split(" | ")) for entry in entries]
+def ddxplus_conditions() -> dict[str, tuple[str, ...]]:
+    """DDXPLUS_CONDITIONS as {pathology: (pathology, *aliases)}."""
+    names = [tuple(n.strip() for n in entry.split(" | ")) for entry in DDXPLUS_CONDITIONS]
     return {n[0]: n for n in names}
 
 
@@ -232,7 +239,7 @@ def _ddxplus_world(vocabulary: tuple[Finding, ...]) -> ConditionWorld:
     if kept is None or kept[0] is not vocabulary:
         if len(_DDXPLUS_WORLDS) >= 8:
             _DDXPLUS_WORLDS.clear()
-        kept = _DDXPLUS_WORLDS[id(vocabulary)] = (vocabulary, ConditionWorld(_parsed(DDXPLUS_CONDITIONS), vocabulary))
+        kept = _DDXPLUS_WORLDS[id(vocabulary)] = (vocabulary, ConditionWorld(ddxplus_conditions(), vocabulary))
     return kept[1]
 
 
