@@ -11,6 +11,7 @@ from grpodx.knowledge import sample_case
 from grpodx.patients import OpenAIPatient
 from grpodx.patients.base import mentions
 from grpodx.patients.openai_patient import LEAK_NOTE
+from grpodx.patients.questions import over_budget_line
 from tests.fake_openai_server import Scripted, fake_openai, retry_soon  # noqa: F401 (fixture)
 
 KEY = "sk-test-patient-0123456789"
@@ -63,6 +64,24 @@ def test_free_mode_picks_one_disease_per_group_and_plays_it(fake_openai, kb):
         assert case.opening_statement == "I am a 34-year-old woman. I have a fever and aches all over."
     reply = patient.reply(cases[0], "Any cough?", [{"role": "patient", "text": cases[0].opening_statement}])
     assert not reply.failed and "Influenza" in fake_openai.requests[-1]["messages"][0]["content"]
+
+
+def test_the_llm_sees_only_the_questions_within_the_budget_and_we_count_them(fake_openai, kb):
+    """Issue 11: the count comes from our splitter, not the LLM; questions beyond the budget never
+    reach it (in this turn or, from the history, in later ones) and get one line of ours."""
+    case = _case(kb)
+    doctor = "Thanks. Any fever? Any cough? Any rash? Any nausea? What is the diagnosis?"
+    history = [*_history(case), {"role": "doctor", "text": "Pain? Swelling? Itch? Dizzy?"},
+               {"role": "patient", "text": "Some pain."}]
+    reply = _patient(fake_openai).reply(case, doctor, history)
+    turns = fake_openai.requests[-1]["messages"][1:]
+    assert turns[-1]["content"] == "Thanks. Any fever? Any cough? Any rash?"
+    assert turns[-3]["content"] == "Pain? Swelling? Itch?"
+    assert reply.questions == 5 and not reply.failed
+    assert reply.text.startswith("It started") and reply.text.endswith(over_budget_line(3))
+    within = _patient(fake_openai, max_questions_per_turn=5).reply(case, doctor, [])
+    assert fake_openai.requests[-1]["messages"][-1]["content"] == doctor
+    assert within.questions == 5 and over_budget_line(5) not in within.text
 
 
 def test_failed_pick_fails_the_groups_episodes(fake_openai, kb):
@@ -166,6 +185,7 @@ def test_usage_is_summed_per_step_and_priced(fake_openai, kb):
     ({"mode": "dream"}, "model.init_args.patient.init_args.mode"),
     ({"base_url": "localhost:8000"}, "model.init_args.patient.init_args.base_url"),
     ({"prices": {"m": {"input": 1}}}, "model.init_args.patient.init_args.prices.m"),
+    ({"max_questions_per_turn": 0}, "model.init_args.patient.init_args.max_questions_per_turn"),
 ])
 def test_bad_config_names_the_field(fake_openai, overrides, field):
     with pytest.raises(ConfigError) as error:
