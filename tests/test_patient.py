@@ -154,7 +154,8 @@ def test_at_most_max_questions_per_turn_are_answered_and_all_are_counted(patient
     reply = patient.reply(case, TWELVE, [])
     assert reply.questions == 12 and len(reply.matched) <= 3 * 3
     assert reply.text.endswith(over_budget_line(3)) and reply.text.count("three questions") == 1
-    assert {m.finding for m in reply.matched} == {m.finding for m in patient.reply(case, "Fever? Cough? Pain?", []).matched}
+    first_three = patient.reply(case, "Fever? Cough? Pain?", [])
+    assert {m.finding for m in reply.matched} == {m.finding for m in first_three.matched}
     asked = patient.reply(case, "What is the diagnosis? Any fever? Any cough? Any rash?", [])
     assert asked.questions == 4 and asked.text.startswith(DONT_KNOW_DIAGNOSIS)  # a request for it is a question
     assert {m.finding for m in asked.matched} == {"fever", "cough"} and asked.text.endswith(over_budget_line(3))

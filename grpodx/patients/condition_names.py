@@ -97,7 +97,7 @@ _HISTORY = re.compile(
     r"anyone|anybody|someone|somebody|people|a person|others|partners?|relatives?|"
     r"(last|past) (few |several |\d+ |one |two |three |four |six |twelve )?(days?|weeks?|months?|years?)|"
     r"as a (child|kid|baby)|childhood|(treat\w*|medication|medicine|antibiotics?|tablets|pills|drugs?) for|"
-    r"hospitali[sz]\w*|admitted)\b")
+    r"hospitali[sz]\w*|admitted|admissions?)\b")
 _HISTORY_QUALIFIERS = frozenset({"family", "contact", "former"})  # lexicon.py: relatives, exposure, "used to"
 
 
@@ -178,7 +178,8 @@ class ConditionWorld:
         """The conditions whose names `text` contains as whole words."""
         if text not in self._about:
             tokens = _tokens(text)
-            self._about[text] = frozenset(n.condition for n, _ in self._occurrences(tokens, [t.lower() for t in tokens]))
+            found = self._occurrences(tokens, [t.lower() for t in tokens])
+            self._about[text] = frozenset(name.condition for name, _ in found)
         return self._about[text]
 
     def _is_other_finding(self, text: str) -> bool:
@@ -194,7 +195,8 @@ class ConditionWorld:
         found = self._occurrences(tokens, lower)
         if not found:
             return ()
-        own = _by_first_word(_lower_words(t) for f in findings for t in (f.label, *f.cues) if self._is_other_finding(t))
+        texts = (t for f in findings for t in (f.label, *f.cues))
+        own = _by_first_word(_lower_words(t) for t in texts if self._is_other_finding(t))
         # a longer name or finding phrase said whole wins: "laryngo-tracheo-bronchitis" is croup, not bronchitis
         covers = (_spans(self.finding_phrases, lower) + _spans(own, lower)
                   + [(i, i + len(n.words)) for n, i in found])
@@ -204,16 +206,21 @@ class ConditionWorld:
         return tuple(dict.fromkeys(named))
 
     def is_about(self, finding: Finding, conditions: frozenset[str]) -> bool:
-        """Does the finding itself speak of one of `conditions` ("Have you ever had pneumonia?")?"""
+        """Is the finding the patient's own or family history of one of `conditions` ("Have you ever
+        had pneumonia?", "family lung cancer")? A symptom named like a condition ("Does the person
+        have a whooping cough?") or a different condition around a name ("hiatal hernia") is not."""
         key = (finding.id, finding.label)
         if key not in self._finding_about:
-            self._finding_about[key] = frozenset().union(*(self.conditions_in(t) for t in (finding.label, *finding.cues)))
+            texts = (finding.label, *finding.cues)
+            history = any(asks_history(t) for t in texts)
+            self._finding_about[key] = frozenset().union(*(self.named_in(t) for t in texts)) if history else frozenset()
         return bool(self._finding_about[key] & conditions)
 
 
 def asks_history(question: str) -> bool:
     """A question about the past, the family or an exposure rather than what the patient has now."""
-    return bool(_HISTORY.search(question.lower().replace("’", "'"))) or bool(qualifiers(question) & _HISTORY_QUALIFIERS)
+    plain = question.lower().replace("’", "'")
+    return bool(_HISTORY.search(plain)) or bool(qualifiers(question) & _HISTORY_QUALIFIERS)
 
 
 @lru_cache(maxsize=1)

@@ -81,7 +81,8 @@ class OfflinePatient(Patient):
         searched = self._search_lists(cases, plans)
         pending = [key for key, found in searched.items() if found]
         answers = dict(zip(pending, self.matcher.match([q for _, q in pending], [searched[key] for key in pending])))
-        return [self._reply(case, questions, plans, answers, k) for k, (case, questions) in enumerate(zip(cases, asked))]
+        return [self._reply(case, questions, plans, answers, k)
+                for k, (case, questions) in enumerate(zip(cases, asked))]
 
     @staticmethod
     def plan(case: Case, question: str) -> tuple[str, ...] | None:
