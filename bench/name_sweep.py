@@ -6,8 +6,12 @@ asks every case "Do you have X?" (and history phrasings: "Have you ever been dia
 sampled cases, the DDXPlus pathologies for replayed DDXPlus patients) and counts how often the
 patient confirms a recorded finding (a match with present=True): for X a name of the hidden
 diagnosis vs X a name of another condition. A patient that cannot be gamed confirms both at the
-same rate (issue 11, item 4: before the fix 16 of 59 true conditions vs 2 of 177 wrong ones).
-Prints one JSON line of rates per world and phrasing.
+same rate. Prints one JSON line of rates per world and phrasing. Measured with the defaults (true vs
+wrong names; before -> after issue 11): kb "Do you have X?" 21.7 % vs 1.6 % -> 0 vs 0; kb history
+11.9 % vs 1.1 % -> 0.9 % vs 0.04 %; DDXPlus "Do you have X?" 38.8 % vs 5.6 % -> 0 vs 0; DDXPlus history
+33.5 % vs 4.3 % -> 27.0 % vs 0.85 %, all of it from the 22 pathologies the release asks about by name as
+history (E_24 "Have you ever had a diagnosis of anemia?", E_118 pneumonia, E_25 family cluster
+headaches ...); 0 vs 0 for the other 27.
 """
 
 from __future__ import annotations
