@@ -14,7 +14,7 @@ from bench.name_sweep import PHRASINGS, ddxplus_world, sweep
 from grpodx.ddxplus import CaseBuilder, PatientFile, load_pathology_kb, load_release
 from grpodx.patients.ask import main as ask_main
 from grpodx.patients.base import mentions
-from grpodx.patients.condition_names import ddxplus_conditions, world_of
+from grpodx.patients.condition_names import world_of
 from grpodx.patients.lexicon import canonical, qualifiers
 from grpodx.patients.matching import Candidate, FindingMatcher, SentenceEncoder, content_words
 from grpodx.patients.offline import DONT_KNOW_DIAGNOSIS, OfflinePatient
@@ -217,9 +217,10 @@ def test_ask_cli_on_kb(monkeypatch, capsys):
 
 
 # ---- issue 11, item 4: a doctor cannot sweep pathology names -----------------------------------------
-def test_the_patients_ddxplus_names_are_the_release_pathologies_with_the_aliases_cases_carry(ddxplus_dir, world):
-    release, builder, _ = world
-    assert ddxplus_conditions() == {name: (name, *builder.aliases(name)) for name in release.pathologies}
+def test_a_ddxplus_case_lives_among_the_release_pathologies_with_the_aliases_cases_carry(ddxplus_dir, world):
+    release, builder, patients = world
+    case = builder.case(patients.record(0), "w0")
+    assert world_of(case).conditions == {name: (name, *builder.aliases(name)) for name in release.pathologies}
 
 
 def test_a_ddxplus_name_sweep_confirms_true_and_wrong_pathologies_alike(ddxplus_dir, patient):
@@ -235,7 +236,7 @@ def test_ddxplus_history_questions_are_answered_only_by_antecedents_about_the_co
     ever had a diagnosis of anemia?" itself), but only by findings about X, never X's symptoms."""
     _, builder, patients = world
     findings = {f.id: f for f in builder.vocabulary}
-    questions = [template.format(name) for names in ddxplus_conditions().values() for name in names
+    questions = [template.format(name) for names in builder.condition_names for name in names
                  for template in PHRASINGS["history"]]
     for row in range(0, 600, 60):
         case = builder.case(patients.record(row), f"h{row}")

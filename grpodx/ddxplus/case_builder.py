@@ -40,6 +40,7 @@ class CaseBuilder:
         self._cues = {f.id: f.cues for f in self.vocabulary}
         self._symptom_words = tuple(c for e in release.evidences.values() if not e.is_antecedent
                                     for c in (e.question, *CUES.get(e.code, ())))
+        self.condition_names = tuple((name, *self.aliases(name)) for name in release.pathologies)
 
     @staticmethod
     def _cue_texts(evidence: Evidence) -> tuple[str, ...]:
@@ -112,4 +113,5 @@ class CaseBuilder:
             age=record.age, sex=record.sex,
             opening_complaint=self.opening_complaint(record, (record.pathology, *aliases)),
             present=tuple(present), absent=tuple(absent), key_findings=key_findings, aliases=aliases,
-            differential=tuple(name for name, _ in record.differential), vocabulary=self.vocabulary)
+            differential=tuple(name for name, _ in record.differential), vocabulary=self.vocabulary,
+            condition_names=self.condition_names)

@@ -21,75 +21,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 
-from grpodx.case_vocabulary import vocabulary_of
+from grpodx.case_vocabulary import condition_names_of, vocabulary_of
 from grpodx.cases import Case, Finding
 from grpodx.knowledge import embedded_knowledge_base
 from grpodx.patients.lexicon import qualifiers
 
-# The 49 pathologies of the DDXPlus release (release_conditions.json) with the aliases a replayed case
-# carries (kb_en.json's aliases_curated minus symptom words, as grpodx.ddxplus.CaseBuilder.aliases keeps
-# them); tests/test_matching.py checks it against the release files. One entry: "name | alias | …".
-DDXPLUS_CONDITIONS = (
-    'Spontaneous pneumothorax | pneumothorax | primary spontaneous pneumothorax | collapsed lung',
-    'Cluster headache | cluster headaches | histamine headache',
-    'Boerhaave | Boerhaave syndrome | esophageal rupture | oesophageal rupture | spontaneous esophageal '
-    'perforation',
-    'Spontaneous rib fracture | rib fracture | fractured rib | stress fracture of rib',
-    'GERD | gastroesophageal reflux disease | gastro-oesophageal reflux disease | GORD | reflux '
-    'esophagitis',
-    'HIV (initial infection) | acute HIV infection | primary HIV infection | acute retroviral syndrome | '
-    'HIV seroconversion illness | HIV',
-    'Anemia | anaemia | iron deficiency anemia',
-    'Viral pharyngitis | pharyngitis | viral sore throat',
-    'Inguinal hernia | groin hernia | hernia',
-    'Myasthenia gravis | MG | myasthenia',
-    'Whooping cough | pertussis',
-    'Anaphylaxis | anaphylactic reaction | anaphylactic shock | severe allergic reaction',
-    'Epiglottitis | supraglottitis | acute epiglottitis',
-    'Guillain-Barré syndrome | Guillain-Barre syndrome | GBS | acute inflammatory demyelinating '
-    'polyneuropathy | AIDP',
-    'Acute laryngitis | laryngitis',
-    'Croup | laryngotracheobronchitis | laryngo-tracheo-bronchitis | viral croup',
-    'PSVT | paroxysmal supraventricular tachycardia | supraventricular tachycardia | SVT',
-    'Atrial fibrillation | atrial flutter | AF | AFib | A-fib | atrial fibrillation/flutter',
-    'Bronchiectasis | bronchiectases',
-    'Allergic sinusitis | allergic rhinitis | hay fever | allergic rhinosinusitis',
-    'Chagas | Chagas disease | American trypanosomiasis | Trypanosoma cruzi infection',
-    'Scombroid food poisoning | scombroid | scombroid poisoning | histamine fish poisoning',
-    'Myocarditis | viral myocarditis',
-    'Larygospasm | laryngospasm',
-    'Acute dystonic reactions | acute dystonia | acute dystonic reaction | drug-induced dystonia',
-    'Localized edema | localized or generalized edema without pulmonary involvement | peripheral edema | '
-    'angioedema',
-    'SLE | systemic lupus erythematosus | lupus',
-    'Tuberculosis | TB | pulmonary tuberculosis',
-    'Unstable angina | crescendo angina | acute coronary syndrome without infarction',
-    'Stable angina | angina pectoris | exertional angina | chronic stable angina | angina',
-    'Ebola | Ebola virus disease | EVD | Ebola hemorrhagic fever',
-    'Acute otitis media | AOM | otitis media | middle ear infection | ear infection',
-    'Panic attack | panic disorder | anxiety attack',
-    'Bronchospasm / acute asthma exacerbation | asthma exacerbation | asthma attack | acute asthma | '
-    'bronchospasm | asthma',
-    'Bronchitis | acute bronchitis | chest cold',
-    'Acute COPD exacerbation / infection | COPD exacerbation | AECOPD | acute exacerbation of COPD | '
-    'infective exacerbation of COPD',
-    'Pulmonary embolism | PE | pulmonary thromboembolism',
-    'URTI | upper respiratory tract infection | upper respiratory infection | URI | common cold | viral '
-    'URI',
-    'Influenza | flu | influenza-like illness',
-    'Pneumonia | community-acquired pneumonia | CAP | lung infection',
-    'Acute rhinosinusitis | acute sinusitis | sinusitis | rhinosinusitis',
-    'Chronic rhinosinusitis | chronic sinusitis',
-    'Bronchiolitis | acute bronchiolitis | RSV bronchiolitis',
-    'Pulmonary neoplasm | lung cancer | lung neoplasm | lung tumor | bronchogenic carcinoma',
-    'Possible NSTEMI / STEMI | myocardial infarction | MI | heart attack | NSTEMI | STEMI | acute '
-    'myocardial infarction',
-    'Sarcoidosis | sarcoid',
-    'Pancreatic neoplasm | pancreatic cancer | pancreatic adenocarcinoma | pancreatic tumor',
-    'Acute pulmonary edema | pulmonary edema | pulmonary oedema | acute heart failure | fluid overload | '
-    'flash pulmonary edema',
-    'Pericarditis | acute pericarditis',
-)
 # Past, family, other people, exposure or treatment: a question about the patient's history, not the
 # diagnosis. Broad on purpose: such a question is answered only by a finding about the named condition.
 _HISTORY = re.compile(
@@ -231,27 +167,21 @@ def knowledge_base_world() -> ConditionWorld:
     return ConditionWorld({c.name: (c.name, *c.aliases) for c in kb.conditions}, findings)
 
 
-def ddxplus_conditions() -> dict[str, tuple[str, ...]]:
-    """DDXPLUS_CONDITIONS as {pathology: (pathology, *aliases)}."""
-    names = [tuple(n.strip() for n in entry.split(" | ")) for entry in DDXPLUS_CONDITIONS]
-    return {n[0]: n for n in names}
+_SOURCE_WORLDS: dict[int, tuple[tuple, ConditionWorld]] = {}  # by the id of the cases' shared names
 
 
-_DDXPLUS_WORLDS: dict[int, tuple[tuple[Finding, ...], ConditionWorld]] = {}  # by the vocabulary's id
-
-
-def _ddxplus_world(vocabulary: tuple[Finding, ...]) -> ConditionWorld:
-    """One world per release vocabulary (every case of a source shares the same tuple)."""
-    kept = _DDXPLUS_WORLDS.get(id(vocabulary))
-    if kept is None or kept[0] is not vocabulary:
-        if len(_DDXPLUS_WORLDS) >= 8:
-            _DDXPLUS_WORLDS.clear()
-        kept = _DDXPLUS_WORLDS[id(vocabulary)] = (vocabulary, ConditionWorld(ddxplus_conditions(), vocabulary))
+def _source_world(names: tuple[tuple[str, ...], ...], vocabulary: tuple[Finding, ...]) -> ConditionWorld:
+    """One world per case source (every case of a source shares the same tuples)."""
+    kept = _SOURCE_WORLDS.get(id(names))
+    if kept is None or kept[0] is not names:
+        if len(_SOURCE_WORLDS) >= 8:
+            _SOURCE_WORLDS.clear()
+        kept = _SOURCE_WORLDS[id(names)] = (names, ConditionWorld({n[0]: n for n in names}, vocabulary))
     return kept[1]
 
 
 def world_of(case: Case) -> ConditionWorld:
-    """DDXPlus cases (they carry the release's vocabulary) live among the 49 DDXPlus pathologies,
-    every other case among the knowledge base's conditions."""
-    vocabulary = vocabulary_of(case)
-    return knowledge_base_world() if vocabulary is None else _ddxplus_world(vocabulary)
+    """DDXPlus cases live among the release's pathologies (names and aliases they carry, read from
+    the release files at run time), every other case among the knowledge base's conditions."""
+    names = condition_names_of(case)
+    return knowledge_base_world() if names is None else _source_world(names, vocabulary_of(case) or ())
