@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import torch
 
+from grpodx import grpo
 from grpodx.demonstration_data import DemonstrationBatch
 from grpodx.demonstrations import Demonstration
 from grpodx.doctor import Doctor, DoctorConfig
@@ -24,6 +25,7 @@ from grpodx.doctor_module import DoctorModule
 from grpodx.errors import ConfigError
 from grpodx.judges import Judge
 from grpodx.patients import Patient
+from grpodx.prefix_sharing import PackedBatch, chains, collate_chains, pack_chains
 from grpodx.sequences import Row, collate, pack
 
 
@@ -37,6 +39,9 @@ class WarmStartConfig:
         min_lr_ratio: where the cosine ends (1.0 keeps the rate constant after warm-up).
         micro_batch_tokens: padded tokens per forward/backward micro-batch (memory bound).
         logprob_chunk: positions per chunk when computing vocabulary log-probs.
+        share_prefixes: run each demonstration as one sequence whose turns share their prompt
+            prefix (grpodx.prefix_sharing: same contexts, same log-probs, 2.2x fewer tokens on
+            5-turn episodes); False runs one row per turn, as GRPO's update does.
     """
 
     learning_rate: float = 2e-4
@@ -46,6 +51,7 @@ class WarmStartConfig:
     min_lr_ratio: float = 0.1
     micro_batch_tokens: int = 2048
     logprob_chunk: int = 256
+    share_prefixes: bool = True
 
     def validate(self) -> None:
         field = "model.init_args.optimizer"
@@ -120,16 +126,36 @@ class WarmStart(DoctorModule):
             optimizer, lambda step: learning_rate_factor(step, c.warmup_steps, total, c.min_lr_ratio))
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}
 
+    def demonstration_log_probs(self, rows: list[Row]):
+        """Per micro-batch, a function computing log p of its scored doctor tokens (called one at a
+        time, so only one micro-batch's activations live at once)."""
+        c, pad = self.optimizer_config, self.policy.tokenizer.pad_token_id
+        if c.share_prefixes:
+            for group in pack_chains(chains(rows), c.micro_batch_tokens):
+                yield lambda group=group: self.packed_log_probs(collate_chains(group, pad), c.logprob_chunk)
+        else:
+            for group in pack(rows, c.micro_batch_tokens):
+                yield lambda group=group: self.token_log_probs(collate(group, pad), c.logprob_chunk)
+
+    def packed_log_probs(self, batch: PackedBatch, chunk: int) -> torch.Tensor:
+        """token_log_probs for chains packed with their own positions and attention mask."""
+        base = self.policy.model.get_base_model()
+        body = base.get_decoder() if hasattr(base, "get_decoder") else base.model
+        dtype = next(body.parameters()).dtype
+        hidden = body(input_ids=batch.input_ids.to(self.device), position_ids=batch.position_ids.to(self.device),
+                      attention_mask=batch.attention_bias(dtype).to(self.device), use_cache=False).last_hidden_state
+        picked = hidden[batch.rows.to(self.device), batch.positions.to(self.device)]
+        return grpo.selective_log_probs(picked, self.policy.lm_head_weight, batch.targets.to(self.device), chunk)
+
     def training_step(self, batch: DemonstrationBatch, batch_idx: int) -> dict:
         started = time.perf_counter()
         c, optimizer = self.optimizer_config, self.optimizers()
         rows = demonstration_rows(batch.demonstrations, self.policy)
-        tokens = sum(r.num_completion_tokens for r in rows)
+        tokens = max(sum(r.num_completion_tokens for r in rows), 1)
         total_nll = 0.0
         with self.local_gradients():
-            for group in pack(rows, c.micro_batch_tokens):
-                mb = collate(group, self.policy.tokenizer.pad_token_id)
-                nll = -self.token_log_probs(mb, c.logprob_chunk).sum()
+            for log_probs in self.demonstration_log_probs(rows):
+                nll = -log_probs().sum()
                 if not torch.isfinite(nll):
                     raise FloatingPointError("non-finite warm-start loss; the step is stopped before the "
                                              "optimizer touches the weights")

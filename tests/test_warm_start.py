@@ -23,6 +23,7 @@ from grpodx.errors import ConfigError
 from grpodx.judges import OfflineJudge
 from grpodx.module import DiagnosisGRPO
 from grpodx.patients import OfflinePatient
+from grpodx.prefix_sharing import chain_length, chains, collate_chains, pack_chains
 from grpodx.sequences import collate, pack
 from grpodx.warm_start import WarmStart, WarmStartConfig, demonstration_rows, learning_rate_factor
 from tests.conftest import ROOT
@@ -63,6 +64,38 @@ def test_rows_are_the_doctor_turns_in_the_exact_prompt_it_sees(tiny_doctor):
     # scored targets are the doctor's completion tokens only, each predicted from the position before
     assert batch.targets.tolist() == [i for r in rows for i in r.ids[r.completion_start:]]
     assert all(p >= r.completion_start - 1 for r, p in zip([rows[int(b)] for b in batch.rows], batch.positions))
+
+
+def test_shared_prefixes_give_the_per_row_log_probs_on_fewer_tokens(tiny_model_dir, kb_demonstrations):
+    _, demonstrations = kb_demonstrations
+    module = WarmStart(doctor=DoctorConfig(model=tiny_model_dir, **TINY_LORA))
+    module.configure_model()
+    with torch.no_grad():
+        for _, param in module.policy.model.named_parameters():
+            param.add_(torch.randn_like(param) * 0.02)  # a non-trivial LoRA, so the adapter path counts too
+    rows = demonstration_rows(demonstrations, module.policy)
+    linked = chains(rows)
+    assert len(linked) == len(demonstrations) and all(len(c) == 5 for c in linked)  # every prompt extends the last
+    assert sum(chain_length(c) for c in linked) < 0.6 * sum(len(r.ids) for r in rows)
+    pad = module.policy.tokenizer.pad_token_id
+    with torch.no_grad():
+        per_row = {}
+        for group in pack(rows, 1024):
+            mb = collate(group, pad)
+            for episode, target, value in zip(mb.episode_ids.tolist(), mb.targets.tolist(),
+                                              module.token_log_probs(mb, 256).tolist()):
+                per_row.setdefault(episode, []).append((target, value))
+        shared = {}
+        for group in pack_chains(linked, 2048):
+            batch = collate_chains(group, pad)
+            for episode, target, value in zip(batch.episode_ids.tolist(), batch.targets.tolist(),
+                                              module.packed_log_probs(batch, 256).tolist()):
+                shared.setdefault(episode, []).append((target, value))
+    assert per_row.keys() == shared.keys()
+    for episode in per_row:
+        assert [t for t, _ in per_row[episode]] == [t for t, _ in shared[episode]]
+        assert torch.allclose(torch.tensor([v for _, v in per_row[episode]]),
+                              torch.tensor([v for _, v in shared[episode]]), atol=1e-4)
 
 
 def _fit(tiny_model_dir, demonstrations_path, root, max_steps, **overrides):
