@@ -155,4 +155,7 @@ def test_config_chooses_the_module_and_datamodule(tiny_model_dir, tmp_path):
                            str(demonstrations), "--model.init_args.doctor.model", tiny_model_dir,
                            "--model.init_args.doctor.lora_rank", str(TINY_LORA["lora_rank"]), *common])
     assert type(warm.model) is WarmStart and type(warm.datamodule) is DemonstrationDataModule
-    assert warm.model.doctor_config.lora_rank == 4 and warm.datamodule.batch_size == 8
+    import yaml
+
+    configured = yaml.safe_load((ROOT / "configs" / "warmstart.yaml").read_text())["data"]["init_args"]["batch_size"]
+    assert warm.model.doctor_config.lora_rank == 4 and warm.datamodule.batch_size == configured
