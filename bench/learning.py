@@ -1,0 +1,242 @@
+"""Does the doctor get better? base -> warm start -> GRPO, on held-out DDXPlus patients.
+
+    python -m bench.learning [--quick] [--ddxplus ../shared/data/ddxplus] [--out runs/learning]
+
+1. Demonstrations: the reference doctor plays TRAINING patients sampled from kb_en.json
+   (`python -m grpodx.demonstrations --cases ddxplus-sample:DIR`).
+2. Warm start: `python train.py fit --config configs/warmstart.yaml` on them.
+3. GRPO from the warm start's adapter: `python train.py fit --config configs/default.yaml
+   --model.doctor.adapter ...` on sampled training patients, validating every few steps.
+4. Every stage (base model, warm start, GRPO, and the reference doctor) plays the same fixed held-out
+   patients, greedy, with the same seeds: patients sampled from kb_en.json with held-out seeds (the
+   first of them are also the GRPO run's validation cases, so its val/* curve is on the same
+   patients) and real records of dev_patients.csv (no stage ever trains on a recorded patient).
+Training runs as the user would run it (the same commands, in subprocesses); evaluation runs here.
+One JSON line per stage as it finishes, then one summary line: each metric as [lo, mean, hi]
+(95 % percentile bootstrap over patients), the GRPO - warm start difference by the paired bootstrap.
+A PNG of the held-out curves goes beside the runs. Nothing here is tuned on the held-out patients:
+the plans below were fixed before any held-out figure was seen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from grpodx.report.intervals import interval, paired_difference
+
+ROOT = Path(__file__).resolve().parents[1]
+KEYS = ("top1", "top3", "reward", "questions", "turns", "format", "no_final")
+SEED = 1234  # data.seed of both configs: the held-out draw and the GRPO run's validation cases
+PLANS = {
+    # demonstrations, warm-start steps (configs/warmstart.yaml: 4 demonstrations a step), GRPO steps
+    # (configs/default.yaml: 2 cases x G=4), held-out patients (sampled, recorded), GRPO validation
+    # cases and interval. Sized for 2 CPU cores: a warm-start step ~40 s, a GRPO step ~60 s alone.
+    "full": dict(demonstrations=240, warm_steps=60, grpo_steps=30, sampled=100, recorded=100, val_size=32,
+                 val_every=10),
+    "quick": dict(demonstrations=32, warm_steps=4, grpo_steps=2, sampled=16, recorded=16, val_size=8,
+                  val_every=1),
+}
+# float32 for both runs: on CPUs without bf16 units (this AMD EPYC: avx2 only) bfloat16 trains ~20x
+# slower (configs/warmstart.yaml); the adapter carries over unchanged.
+DTYPE = "--model.doctor.dtype=float32"
+
+
+def run(command: list[str], log: Path) -> float:
+    """Run one training command as a user would; its output goes to `log`. Minutes taken."""
+    started = time.perf_counter()
+    print("$ " + " ".join(command), file=sys.stderr, flush=True)
+    with open(log, "w") as out:
+        code = subprocess.run(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=os.environ).returncode
+    if code != 0:
+        tail = log.read_text().splitlines()[-15:]
+        raise SystemExit(f"error: `{' '.join(command)}` failed (exit {code}); last lines of {log}:\n" + "\n".join(tail))
+    return (time.perf_counter() - started) / 60
+
+
+def newest_checkpoint(runs: Path, name: str) -> Path:
+    versions = sorted((runs / name).glob("version_*"), key=lambda p: int(p.name.split("_")[1]))
+    return versions[-1] / "checkpoints" / "last.ckpt"
+
+
+def held_out_patients(ddxplus: Path, sampled: int, recorded: int) -> dict[str, list]:
+    """The fixed held-out patients: sampled with held-out seeds, and dev_patients.csv records in a
+    fixed shuffled order."""
+    from grpodx.case_sources import SampledDDXPlusCases, ddxplus_cases
+
+    records = ddxplus_cases(str(ddxplus))
+    rows = list(range(records.count))
+    random.Random("bench-learning-records").shuffle(rows)
+    return {"sampled": SampledDDXPlusCases(str(ddxplus)).held_out(sampled, SEED),
+            "recorded": [records.build(row) for row in rows[:recorded]]}
+
+
+def per_patient(episodes) -> dict[str, list[float]]:
+    """Each metric per held-out patient, in patient order (episodes that failed count as misses)."""
+    from grpodx.episode_metrics import episode_values
+
+    values = [episode_values(e) if e.score is not None and not e.failed else None for e in episodes]
+    fallback = {"top1": 0.0, "top3": 0.0, "reward": 0.0, "questions": 0.0, "turns": 0.0, "format": 0.0,
+                "no_final": 1.0}
+    rename = {"top1": "accuracy"}
+    return {k: [v[rename.get(k, k)] if v is not None else fallback[k] for v in values] for k in KEYS}
+
+
+def intervals(values: dict[str, list[float]]) -> dict[str, list[float]]:
+    return {k: [round(x, 4) for x in interval(v)] for k, v in values.items()}
+
+
+def joined(by_set: dict[str, dict[str, list[float]]]) -> dict[str, list[float]]:
+    return {k: [x for values in by_set.values() for x in values[k]] for k in KEYS}
+
+
+def evaluate_llm(checkpoint: Path | None, patients: dict[str, list], doctor_from: Path, base: bool) -> dict:
+    """Greedy held-out episodes of the doctor in `checkpoint` (or the base model: adapter off)."""
+    from grpodx.doctor.restore import load_lora_weights, read_checkpoint
+    from grpodx.module import DiagnosisGRPO
+    from grpodx.report.held_out import run_held_out
+
+    config = read_checkpoint(str(doctor_from)).doctor
+    config.adapter = None  # weights come from the checkpoint below
+    module = DiagnosisGRPO(doctor=config, max_turns=5)
+    module.configure_model()
+    if checkpoint is not None:
+        load_lora_weights(module, read_checkpoint(str(checkpoint)))
+    module.eval()
+    with torch.no_grad():
+        return {name: per_patient(run_held_out(module, cases, 16, SEED, name, base).episodes)
+                for name, cases in patients.items()}
+
+
+def evaluate_reference(ddxplus: Path, patients: dict[str, list]) -> dict:
+    """The naive-Bayes reference doctor on the same patients, same patient simulator and judge."""
+    from grpodx.baseline import play
+    from grpodx.ddxplus import load_pathology_kb, load_release, locate
+    from grpodx.judges import OfflineJudge
+    from grpodx.naive_bayes import NaiveBayesDoctor
+    from grpodx.patients import OfflinePatient
+
+    files = locate(str(ddxplus), need_patients=False, need_kb=True)
+    release = load_release(files.folder)
+    doctor = NaiveBayesDoctor.from_ddxplus(release, load_pathology_kb(files.kb, release))
+    return {name: per_patient(play(doctor, OfflinePatient(), OfflineJudge(), cases, 5, SEED, 3))
+            for name, cases in patients.items()}
+
+
+def curves_png(grpo_run: Path, lines: dict[str, dict[str, float]], path: Path) -> None:
+    """Held-out top-1 and reward vs GRPO step (the run's val/*), warm start and reference as lines."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from grpodx.report.curves import read_curves
+
+    curves = read_curves([str(grpo_run)], ("val/accuracy", "val/reward", "train/reward"))
+    figure, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for axis, (tag, key, title) in zip(axes, (("val/accuracy", "top1", "held-out top-1"),
+                                             ("val/reward", "reward", "held-out reward"))):
+        if curves.get(tag):
+            steps, values = zip(*curves[tag])
+            axis.plot(steps, values, marker="o", linewidth=2, label="GRPO (val)")
+        if key == "reward" and curves.get("train/reward"):
+            steps, values = zip(*curves["train/reward"])
+            axis.plot(steps, values, alpha=0.4, linewidth=1, label="GRPO (train)")
+        for name, style in (("warm_start", dict(color="tab:orange", linestyle="--")),
+                            ("reference", dict(color="tab:green", linestyle=":"))):
+            axis.axhline(lines[name][key], label=name.replace("_", " "), **style)
+        axis.set(title=title, xlabel="GRPO step", ylim=(-0.02, 1.02))
+        axis.grid(alpha=0.3)
+        axis.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="the small version (same output shape)")
+    parser.add_argument("--ddxplus", default=str(ROOT.parent / "shared" / "data" / "ddxplus"),
+                        help="DDXPlus folder (release files, kb_en.json, dev_patients.csv)")
+    parser.add_argument("--out", default=None, help="where runs, logs and the PNG go (default runs/learning[-quick])")
+    args = parser.parse_args(argv)
+    plan = PLANS["quick" if args.quick else "full"]
+    ddxplus = Path(args.ddxplus).resolve()
+    if not (ddxplus / "kb_en.json").is_file() or not (ddxplus / "dev_patients.csv").is_file():
+        raise SystemExit(f"error: --ddxplus: {ddxplus} lacks kb_en.json or dev_patients.csv; "
+                         "give the DDXPlus folder (../shared/data/ddxplus)")
+    out = Path(args.out or ROOT / "runs" / ("learning-quick" if args.quick else "learning")).resolve()
+    runs = out / "runs"
+    out.mkdir(parents=True, exist_ok=True)
+    minutes: dict[str, float] = {}
+    results: dict[str, dict] = {}
+    started = time.perf_counter()
+
+    def report(stage: str, by_set: dict) -> None:
+        results[stage] = by_set
+        line = {"stage": stage, **intervals(joined(by_set)),
+                "by_set": {name: intervals(values) for name, values in by_set.items()},
+                "minutes": round(minutes.get(stage, 0.0), 1)}
+        print(json.dumps(line), flush=True)
+
+    clock = time.perf_counter()
+    patients = held_out_patients(ddxplus, plan["sampled"], plan["recorded"])
+    reference = evaluate_reference(ddxplus, patients)
+    minutes["reference"] = (time.perf_counter() - clock) / 60
+    report("reference", reference)
+
+    python, sample = sys.executable, f"ddxplus-sample:{ddxplus}"
+    demonstrations = out / "demonstrations.jsonl"
+    minutes["demonstrations"] = run([python, "-m", "grpodx.demonstrations", "--cases", sample,
+                                     "--n", str(plan["demonstrations"]), "--out", str(demonstrations),
+                                     "--seed", "0"], out / "demonstrations.log")
+    minutes["warm_start_training"] = run([
+        python, "train.py", "fit", "--config", "configs/warmstart.yaml",
+        f"--data.init_args.demonstrations={demonstrations}", f"--data.init_args.cases={sample}",
+        "--data.init_args.val_size=8", f"--trainer.max_steps={plan['warm_steps']}",  # bench evaluates it below
+        DTYPE.replace("model.", "model.init_args."),
+        f"--trainer.val_check_interval={plan['warm_steps']}", f"--checkpoint.every_n_train_steps={plan['warm_steps']}",
+        f"--trainer.logger.init_args.save_dir={runs}", "--trainer.logger.init_args.name=warm_start"],
+        out / "warm_start.log")
+    warm = newest_checkpoint(runs, "warm_start")
+    minutes["grpo_training"] = run([
+        python, "train.py", "fit", "--config", "configs/default.yaml",
+        f"--model.doctor.adapter={warm.parent / 'last-adapter'}", f"--data.cases={sample}", DTYPE,
+        f"--data.val_size={plan['val_size']}", f"--trainer.max_steps={plan['grpo_steps']}",
+        f"--trainer.val_check_interval={plan['val_every']}", f"--checkpoint.every_n_train_steps={plan['val_every']}",
+        f"--trainer.logger.init_args.save_dir={runs}", "--trainer.logger.init_args.name=grpo"],
+        out / "grpo.log")
+    grpo = newest_checkpoint(runs, "grpo")
+
+    for stage, checkpoint, base in (("base", None, True), ("warm_start", warm, False), ("grpo", grpo, False)):
+        clock = time.perf_counter()
+        by_set = evaluate_llm(checkpoint, patients, warm, base)
+        minutes[stage] = (time.perf_counter() - clock) / 60
+        report(stage, by_set)  # minutes: evaluation only; training is under *_training
+
+    everyone = {stage: joined(by_set) for stage, by_set in results.items()}
+    lines = {stage: {k: sum(v[:plan["val_size"]]) / plan["val_size"]
+                     for k, v in results[stage]["sampled"].items()} for stage in ("warm_start", "reference")}
+    png = out / "learning_curves.png"
+    curves_png(grpo.parent.parent, lines, png)
+    minutes["total"] = (time.perf_counter() - started) / 60
+    print(json.dumps({
+        "stages": {stage: intervals(values) for stage, values in everyone.items()},
+        "grpo_minus_warm_start": {k: [round(x, 4) for x in paired_difference(everyone["grpo"][k],
+                                                                               everyone["warm_start"][k])]
+                                  for k in ("reward", "top1")},
+        "checkpoints": {"warm_start": str(warm), "grpo": str(grpo)},
+        "held_out": {"sampled": plan["sampled"], "recorded": plan["recorded"], "seed": SEED},
+        "png": str(png), "minutes": {k: round(v, 1) for k, v in minutes.items()}}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
