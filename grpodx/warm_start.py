@@ -35,7 +35,8 @@ class WarmStartConfig:
 
     Args:
         learning_rate, weight_decay, max_grad_norm: AdamW and gradient clipping.
-        warmup_steps: linear warm-up, then cosine decay to `min_lr_ratio` x learning_rate at max_steps.
+        warmup_steps: linear warm-up, then cosine decay to `min_lr_ratio` x learning_rate at
+            trainer.max_steps (resume with the same max_steps to continue the same schedule).
         min_lr_ratio: where the cosine ends (1.0 keeps the rate constant after warm-up).
         micro_batch_tokens: padded tokens per forward/backward micro-batch (memory bound).
         logprob_chunk: positions per chunk when computing vocabulary log-probs.

@@ -98,18 +98,29 @@ def test_shared_prefixes_give_the_per_row_log_probs_on_fewer_tokens(tiny_model_d
                               torch.tensor([v for _, v in shared[episode]]), atol=1e-4)
 
 
-def _fit(tiny_model_dir, demonstrations_path, root, max_steps, **overrides):
+class BatchRecorder(L.Callback):
+    def __init__(self):
+        self.batches = []
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+        self.batches.append([d.case_id for d in batch.demonstrations])
+
+
+def _fit(tiny_model_dir, demonstrations_path, root, max_steps, ckpt_path=None, **overrides):
+    recorder = BatchRecorder()
     module = WarmStart(doctor=DoctorConfig(model=tiny_model_dir, max_new_tokens=8, **TINY_LORA),
                        patient=OfflinePatient(), judge=OfflineJudge(), max_turns=overrides.pop("max_turns", 5),
-                       optimizer=WarmStartConfig(learning_rate=3e-2, warmup_steps=0, micro_batch_tokens=1024))
+                       optimizer=WarmStartConfig(learning_rate=3e-2, warmup_steps=0, micro_batch_tokens=1024,
+                                                 min_lr_ratio=overrides.pop("min_lr_ratio", 0.1)))
     data = DemonstrationDataModule(demonstrations_path, cases="kb", batch_size=4, val_size=2, val_batch_size=2, seed=7)
     trainer = L.Trainer(accelerator="cpu", devices=1, max_steps=max_steps, logger=TensorBoardLogger(root, name="w"),
                         callbacks=[AdapterCheckpoint(every_n_train_steps=max_steps), RewardMetrics(),
-                                   TranscriptLogger(console=False), ValidateAtEnd()],
+                                   TranscriptLogger(console=False), ValidateAtEnd(), recorder],
                         val_check_interval=1000, check_val_every_n_epoch=None, num_sanity_val_steps=0,
                         enable_progress_bar=False, enable_model_summary=False)
     L.seed_everything(0)
-    trainer.fit(module, data)
+    trainer.fit(module, data, ckpt_path=ckpt_path)
+    module.recorder = recorder
     return trainer, module
 
 
@@ -145,6 +156,22 @@ def test_warm_start_lowers_the_loss_and_grpo_continues_from_its_adapter(tiny_mod
         name = key.replace(".weight", ".default.weight")
         assert torch.equal(loaded[name], value) and torch.equal(loaded[name], lora[name].detach())
         assert loaded[name].requires_grad
+
+
+def test_resume_continues_the_demonstration_stream_and_matches_an_uninterrupted_run(tiny_model_dir,
+                                                                                    kb_demonstrations, tmp_path):
+    path, _ = kb_demonstrations
+    flat = {"min_lr_ratio": 1.0}  # the cosine ends at max_steps: a flat rate lets 2 + 1 steps equal 3
+    _, straight = _fit(tiny_model_dir, path, tmp_path / "a", max_steps=3, **flat)
+    _, first = _fit(tiny_model_dir, path, tmp_path / "b", max_steps=2, **flat)
+    trainer, resumed = _fit(tiny_model_dir, path, tmp_path / "b", max_steps=3, ckpt_path="last", **flat)
+    assert trainer.global_step == 3
+    assert first.recorder.batches + resumed.recorder.batches == straight.recorder.batches
+    assert len(straight.recorder.batches) == 3 and len({i for b in straight.recorder.batches for i in b}) == 8
+    expected = dict(straight.policy.model.named_parameters())
+    for name, param in resumed.policy.model.named_parameters():
+        if "lora_" in name:
+            assert torch.allclose(param, expected[name], atol=1e-6), name
 
 
 def test_demonstrations_of_held_out_cases_or_another_source_are_refused(kb_demonstrations, tmp_path):
