@@ -26,8 +26,8 @@ from pathlib import Path
 
 from grpodx.case_sources import FIELD, KnowledgeBaseCases, SampledDDXPlusCases, case_source
 from grpodx.cases import Case
-from grpodx.dialogue import differential, final_diagnosis, split_reasoning
 from grpodx.demonstration_questions import QuestionBank
+from grpodx.dialogue import differential, final_diagnosis, split_reasoning
 from grpodx.episode import DoctorTurn, Episode, PatientReply
 from grpodx.episode_metrics import top_k_hit
 from grpodx.errors import ConfigError
@@ -111,8 +111,9 @@ def turn_reasons(leading: list[tuple[str, float]], checking: list[str], rng: ran
     """Reasoning for a questioning turn, longest first (shorter ones stand in when tokens run out)."""
     (a, pa), rest = leading[0], leading[1:]
     b = rest[0][0] if rest else None
+    second = f"; {b} is {likelihood_words(rest[0][1])}" if b else ""
     head = rng.choice([f"Leading: {a} ({likelihood_words(pa)})" + (f", then {b}" if b else "") + ".",
-                       f"{a} is {likelihood_words(pa)}" + (f"; {b} is {likelihood_words(rest[0][1])}" if b else "") + ".",
+                       f"{a} is {likelihood_words(pa)}{second}.",
                        f"Most likely {a}" + (f", {b} possible" if b else "") + "."])
     check = rng.choice(["Checking {}.", "Next: ask about {}.", "To tell them apart: {}."]).format(_listing(checking))
     return [f"{head} {check}", head, f"Leading: {a}."]
