@@ -6,16 +6,14 @@ import resource
 
 import torch
 
-from grpodx.case_sources import case_source
-from grpodx.doctor import Doctor, DoctorConfig
-from grpodx.doctor.loading import load_doctor_model
+from grpodx.cases.sources import case_source
+from grpodx.doctor import Doctor, DoctorConfig, load_doctor
 
 
 def default_doctor(**overrides) -> Doctor:
     """The embedded default doctor with the dtype and sampling of configs/default.yaml."""
     config = DoctorConfig(dtype="bfloat16", max_new_tokens=64, **overrides)
-    model, tokenizer = load_doctor_model(config)
-    return Doctor(model, tokenizer, config)
+    return load_doctor(config)
 
 
 def bench_cases(count: int, seed: int = 99):

@@ -2,12 +2,12 @@
 
     python -m bench.learning [--quick] [--ddxplus ../shared/data/ddxplus] [--out runs/learning]
 
-1. Demonstrations: the reference doctor plays TRAINING patients sampled from kb_en.json
+1. Demonstrations: the naive-Bayes doctor plays TRAINING patients sampled from kb_en.json
    (`python -m grpodx.demonstrations --cases ddxplus-sample:DIR`).
 2. Warm start: `python train.py fit --config configs/warmstart.yaml` on them.
 3. GRPO from the warm start's adapter: `python train.py fit --config configs/default.yaml
    --model.doctor.adapter ...` on sampled training patients, validating every few steps.
-4. Every stage (base model, warm start, GRPO, and the reference doctor) plays the same fixed held-out
+4. Every stage (base model, warm start, GRPO, and the naive-Bayes doctor) plays the same fixed held-out
    patients, greedy, with the same seeds: patients sampled from kb_en.json with held-out seeds (the
    first of them are also the GRPO run's validation cases, so its val/* curve is on the same
    patients) and real records of dev_patients.csv (no stage ever trains on a recorded patient).
@@ -70,7 +70,7 @@ def newest_checkpoint(runs: Path, name: str) -> Path:
 def held_out_patients(ddxplus: Path, sampled: int, recorded: int) -> dict[str, list]:
     """The fixed held-out patients: sampled with held-out seeds, and dev_patients.csv records in a
     fixed shuffled order."""
-    from grpodx.case_sources import SampledDDXPlusCases, ddxplus_cases
+    from grpodx.cases.sources import SampledDDXPlusCases, ddxplus_cases
 
     records = ddxplus_cases(str(ddxplus))
     rows = list(range(records.count))
@@ -116,10 +116,10 @@ def evaluate_llm(checkpoint: Path | None, patients: dict[str, list], doctor_from
                 for name, cases in patients.items()}
 
 
-def evaluate_reference(ddxplus: Path, patients: dict[str, list]) -> dict:
-    """The naive-Bayes reference doctor on the same patients, same patient simulator and judge."""
+def evaluate_naive_bayes(ddxplus: Path, patients: dict[str, list]) -> dict:
+    """The naive-Bayes doctor on the same patients, same patient simulator and judge."""
     from grpodx.baseline import play
-    from grpodx.ddxplus import load_pathology_kb, load_release, locate
+    from grpodx.cases.ddxplus import load_pathology_kb, load_release, locate
     from grpodx.judges import OfflineJudge
     from grpodx.naive_bayes import NaiveBayesDoctor
     from grpodx.patients import OfflinePatient
@@ -132,7 +132,7 @@ def evaluate_reference(ddxplus: Path, patients: dict[str, list]) -> dict:
 
 
 def curves_png(grpo_run: Path, lines: dict[str, dict[str, float]], path: Path) -> None:
-    """Held-out top-1 and reward vs GRPO step (the run's val/*), warm start and reference as lines."""
+    """Held-out top-1 and reward vs GRPO step (the run's val/*), warm start and the naive-Bayes doctor as lines."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -152,7 +152,8 @@ def curves_png(grpo_run: Path, lines: dict[str, dict[str, float]], path: Path) -
             axis.plot(steps, values, alpha=0.4, linewidth=1, label="GRPO (train)")
         for name, style in (("warm_start", dict(color="tab:orange", linestyle="--")),
                             ("reference", dict(color="tab:green", linestyle=":"))):
-            axis.axhline(lines[name][key], label=name.replace("_", " "), **style)
+            axis.axhline(lines[name][key], label={"reference": "naive-Bayes doctor"}.get(name, name.replace("_", " ")),
+                         **style)
         axis.set(title=title, xlabel="GRPO step", ylim=(-0.02, 1.02))
         axis.grid(alpha=0.3)
         axis.legend()
@@ -189,9 +190,10 @@ def main(argv: list[str] | None = None) -> None:
 
     clock = time.perf_counter()
     patients = held_out_patients(ddxplus, plan["sampled"], plan["recorded"])
-    reference = evaluate_reference(ddxplus, patients)
+    # stage key "reference" (issue 12's output format): the naive-Bayes doctor, not the KL reference
+    naive_bayes = evaluate_naive_bayes(ddxplus, patients)
     minutes["reference"] = (time.perf_counter() - clock) / 60
-    report("reference", reference)
+    report("reference", naive_bayes)
 
     python, sample = sys.executable, f"ddxplus-sample:{ddxplus}"
     demonstrations = out / "demonstrations.jsonl"

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grpodx.cases import Case
-from grpodx.ddxplus import CaseBuilder, PatientFile, load_pathology_kb, load_release
-from grpodx.knowledge import KnowledgeBase, embedded_knowledge_base, sample_case
+from grpodx.cases.ddxplus import CaseBuilder, PatientFile, load_pathology_kb, load_release
+from grpodx.cases.knowledge import KnowledgeBase, embedded_knowledge_base, sample_case
 from grpodx.patients.offline import OfflinePatient
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -20,7 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from grpodx.cases import Case
-from grpodx.ddxplus import CaseBuilder, PatientFile, load_release
+from grpodx.cases.ddxplus import CaseBuilder, PatientFile, load_release
 from grpodx.patients.matching import Candidate, FindingMatcher
 from grpodx.patients.offline import OfflinePatient
 

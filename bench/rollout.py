@@ -66,7 +66,7 @@ def main() -> None:
     doctor.config.reuse_kv_cache = False
     torch.manual_seed(0)
     started = time.perf_counter()
-    episodes_no_reuse, stats_no_reuse = env.run(doctor, cases, args.group_size)
+    _, stats_no_reuse = env.run(doctor, cases, args.group_size)
     no_reuse_s = time.perf_counter() - started
 
     started = time.perf_counter()

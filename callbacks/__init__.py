@@ -1,9 +1,10 @@
 """Lightning callbacks for the side concerns: checkpoints, metrics, transcripts, final validation."""
 
 from callbacks.adapter_checkpoint import AdapterCheckpoint
+from callbacks.api_usage import ApiUsage
 from callbacks.final_validation import ValidateAtEnd
 from callbacks.reward_metrics import RewardMetrics
 from callbacks.rollout_progress import RolloutProgress
 from callbacks.transcripts import TranscriptLogger
 
-__all__ = ["AdapterCheckpoint", "RewardMetrics", "RolloutProgress", "TranscriptLogger", "ValidateAtEnd"]
+__all__ = ["AdapterCheckpoint", "ApiUsage", "RewardMetrics", "RolloutProgress", "TranscriptLogger", "ValidateAtEnd"]

@@ -3,18 +3,39 @@ folder beside it that `PeftModel.from_pretrained` loads."""
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.plugins.io import TorchCheckpointIO
+
+log = logging.getLogger(__name__)
+
+
+class AtomicCheckpointIO(TorchCheckpointIO):
+    """Writes `<path>.partial`, then renames it over `<path>`: a kill during a save never leaves a
+    broken checkpoint (Lightning's own write goes straight to the file). Then `after_save(path)`."""
+
+    def __init__(self, after_save: Callable[[str], None] | None = None):
+        super().__init__()
+        self.after_save = after_save
+
+    def save_checkpoint(self, checkpoint: dict, path, storage_options=None) -> None:
+        partial = f"{path}.partial"
+        super().save_checkpoint(checkpoint, partial, storage_options)
+        os.replace(partial, path)
+        if self.after_save is not None:
+            self.after_save(str(path))
 
 
 class AdapterCheckpoint(ModelCheckpoint):
-    """ModelCheckpoint that (1) writes to a temporary file and renames it, so a kill during a save
-    never leaves a broken `last.ckpt`; (2) exports `<checkpoint>-adapter/` (adapter_config.json +
-    adapter_model.safetensors); (3) finds `last` in any earlier version folder of the same run name,
-    so `--ckpt_path last` resumes across restarts.
+    """ModelCheckpoint whose saves (1) go through AtomicCheckpointIO, so a kill during a save never
+    leaves a broken `last.ckpt`; (2) export `<checkpoint>-adapter/` (adapter_config.json +
+    adapter_model.safetensors) beside every checkpoint the run writes; (3) find `last` in any
+    earlier version folder of the same run name, so `--ckpt_path last` resumes across restarts.
     """
 
     def __init__(self, every_n_train_steps: int = 10, save_last: bool = True, save_top_k: int = -1,
@@ -22,18 +43,16 @@ class AdapterCheckpoint(ModelCheckpoint):
         super().__init__(dirpath=dirpath, filename=filename, every_n_train_steps=every_n_train_steps,
                          save_last=save_last, save_top_k=save_top_k, auto_insert_metric_name=False, **kwargs)
 
-    def _save_checkpoint(self, trainer, filepath: str) -> None:
-        partial = f"{filepath}.partial"
-        trainer.save_checkpoint(partial, self.save_weights_only)
-        if trainer.is_global_zero:
-            os.replace(partial, filepath)
-            self._export_adapter(trainer, filepath)
-        trainer.strategy.barrier()
-        self._last_global_step_saved = trainer.global_step
-        self._last_checkpoint_saved = filepath
-        if trainer.is_global_zero:
-            for logger in trainer.loggers:
-                logger.after_save_checkpoint(self)
+    def setup(self, trainer, pl_module, stage: str) -> None:
+        super().setup(trainer, pl_module, stage)
+        io = trainer.strategy.checkpoint_io
+        if isinstance(io, AtomicCheckpointIO):
+            return
+        if type(io) is TorchCheckpointIO:
+            trainer.strategy.checkpoint_io = AtomicCheckpointIO(lambda path: self._export_adapter(trainer, path))
+        else:
+            log.warning("checkpoint: the trainer's %s is kept, so checkpoints are written as it writes them "
+                        "and no adapter folder is exported beside them", type(io).__name__)
 
     @staticmethod
     def _export_adapter(trainer, filepath: str) -> None:

@@ -1,4 +1,4 @@
-"""A non-LLM reference doctor: how solvable is this environment?
+"""A non-LLM naive-Bayes doctor: how solvable is this environment?
 
 `python -m grpodx.baseline --cases ddxplus:DIR [--patients CSV] --n 200 --max-turns 5`
 
@@ -20,9 +20,9 @@ import json
 import random
 import sys
 
-from grpodx.case_sources import ddxplus_cases
-from grpodx.cli import one_line_errors
-from grpodx.ddxplus import load_pathology_kb, load_release, locate
+from grpodx.cases.sources import ddxplus_cases
+from grpodx.errors import one_line_errors
+from grpodx.cases.ddxplus import load_pathology_kb, load_release, locate
 from grpodx.episode import DoctorTurn, Episode
 from grpodx.episode_metrics import top_k_hit
 from grpodx.errors import ConfigError

@@ -23,16 +23,16 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.text import Text
 
-from grpodx.dialogue import final_diagnosis, split_reasoning
-from grpodx.doctor.prompting import conversation_messages
-from grpodx.episode import DoctorTurn
-from grpodx.errors import ConfigError
+from grpodx.dialogue import final_diagnosis
+from grpodx.doctor.turns import Conversations, Seat, TurnTaker
+from grpodx.episode import Dialogue, DoctorTurn
+from grpodx.errors import ConfigError, one_line_errors
 
 QUIT_WORDS = {"/quit", "/exit"}
 
 
 @dataclass
-class Conversation:
+class Conversation(Dialogue):
     """One chat: the person's opening words, every doctor turn (reasoning kept) and their replies."""
 
     opening_statement: str
@@ -41,38 +41,29 @@ class Conversation:
     final_diagnosis: str | None = None
     ended_by: str = "open"  # final_diagnosis | max_turns | quit | eof | interrupt
     started_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
-    turn_cache: object = None  # the doctor's KV cache of this conversation, re-used turn to turn
+    doctor_side: Conversations | None = None  # the doctor's KV cache of this conversation, turn to turn
 
-    def visible_history(self) -> list[tuple[str, str]]:
-        """techspec: the doctor sees visible history only, exactly as in training."""
-        return [(t.visible_text, r) for t, r in zip(self.doctor_turns, self.patient_replies)]
+    def reply_texts(self) -> list[str]:
+        return list(self.patient_replies)
+
+    def _doctor_details(self, turn: DoctorTurn) -> dict:
+        return {"raw": turn.text}
 
     def record(self, settings: dict) -> dict:
         """The JSONL record: settings, how it ended, and every turn with its hidden reasoning."""
-        turns = [{"role": "patient", "text": self.opening_statement}]
-        for i, turn in enumerate(self.doctor_turns):
-            turns.append({"role": "doctor", "text": turn.visible_text, "reasoning": turn.reasoning,
-                          "well_formed": turn.well_formed, "raw": turn.text})
-            if i < len(self.patient_replies):
-                turns.append({"role": "patient", "text": self.patient_replies[i]})
         return {"started_at": self.started_at, **settings, "ended_by": self.ended_by,
-                "final_diagnosis": self.final_diagnosis, "turns": turns}
+                "final_diagnosis": self.final_diagnosis, "turns": self.transcript()}
 
 
-def doctor_turn(doctor, conversation: Conversation, last_turn: bool, greedy: bool) -> DoctorTurn:
-    """Sample the doctor's next turn and split off its hidden reasoning (the environment's rules)."""
-    messages = conversation_messages(conversation.opening_statement, conversation.visible_history(), last_turn)
-    prompt = doctor.prompt_ids(messages)
-    if conversation.turn_cache is None and hasattr(doctor, "turn_cache"):
-        conversation.turn_cache = doctor.turn_cache()
-    reuse = {"turn_cache": conversation.turn_cache, "keys": [0]} if conversation.turn_cache is not None else {}
-    completion = doctor.sample([prompt], greedy=greedy, **reuse)[0]
-    text = doctor.decode(completion)
-    split = split_reasoning(text)
-    return DoctorTurn(prompt, completion, text, split.visible_text, split.reasoning, split.well_formed)
+def doctor_turn(doctor: TurnTaker, conversation: Conversation, last_turn: bool, greedy: bool) -> DoctorTurn:
+    """The doctor's next turn, by the environment's rules (grpodx.doctor.turns)."""
+    if conversation.doctor_side is None:
+        conversation.doctor_side = Conversations(doctor)
+    seat = Seat(0, conversation.opening_statement, conversation.visible_history())
+    return conversation.doctor_side.next_turns([seat], last_turn, greedy)[0]
 
 
-class ChatSession:
+class TerminalChat:
     """The terminal loop: reads the patient's lines, prints the doctor's turns, saves each chat."""
 
     def __init__(self, doctor, console: Console, max_turns: int, greedy: bool, show_reasoning: bool,
@@ -173,16 +164,14 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     console = Console()
     try:
-        session = _session(args, console)
-    except ConfigError as error:
-        print(f"error: {error}", file=sys.stderr)
-        raise SystemExit(2)
+        with one_line_errors("python -m grpodx.chat --help"):
+            session = _session(args, console)
     except KeyboardInterrupt:
         raise SystemExit(0)
     session.run()
 
 
-def _session(args: argparse.Namespace, console: Console) -> ChatSession:
+def _session(args: argparse.Namespace, console: Console) -> TerminalChat:
     import warnings
 
     import torch
@@ -208,7 +197,7 @@ def _session(args: argparse.Namespace, console: Console) -> ChatSession:
     console.print(f"[bold]GRPODx chat[/bold]: {doctor.config.model}"
                   f"{' + ' + (args.adapter or args.checkpoint) if args.adapter or args.checkpoint else ' (base model)'}"
                   f", {'greedy' if args.greedy else f'temperature {doctor.config.temperature}'}, {max_turns} turns")
-    return ChatSession(doctor, console, max_turns, args.greedy, args.show_reasoning, args.save, settings)
+    return TerminalChat(doctor, console, max_turns, args.greedy, args.show_reasoning, args.save, settings)
 
 
 if __name__ == "__main__":

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import os
-import re
 import sys
-from contextlib import contextmanager
 
 import lightning as L
-from jsonargparse import ArgumentError
 from lightning.pytorch.cli import LightningCLI
 
-from callbacks import AdapterCheckpoint, RewardMetrics, RolloutProgress, TranscriptLogger, ValidateAtEnd
+from callbacks import AdapterCheckpoint, ApiUsage, RewardMetrics, RolloutProgress, TranscriptLogger, ValidateAtEnd
 from grpodx.data import CaseDataModule
-from grpodx.errors import ConfigError
+from grpodx.errors import ConfigError, one_line_errors
 from grpodx.module import DiagnosisGRPO
 
 # seed flag -> LightningCLI flag (values follow as the next argument or after '=')
@@ -68,6 +65,7 @@ class GRPODxCLI(LightningCLI):
         parser.add_lightning_class_args(RewardMetrics, "reward_metrics")
         parser.add_lightning_class_args(ValidateAtEnd, "validate_at_end")
         parser.add_lightning_class_args(RolloutProgress, "progress")
+        parser.add_lightning_class_args(ApiUsage, "api_usage")
         parser.set_defaults({key: {"class_path": f"{cls.__module__}.{cls.__qualname__}"}
                              for key, cls in self.default_classes.items()})
 
@@ -78,43 +76,3 @@ def main(argv: list[str] | None = None) -> None:
         sys.argv = sys.argv[:1] + translate_aliases(argv, os.environ)
         GRPODxCLI(DiagnosisGRPO, CaseDataModule, save_config_kwargs={"overwrite": True},
                   parser_kwargs={"exit_on_error": False})
-
-
-@contextmanager
-def one_line_errors(help_command: str):
-    """Bad input ends the program with one `error:` line naming the field and the fix (exit 2);
-    shared by every entry point that parses the training config (train.py, grpodx.evaluate)."""
-    try:
-        yield
-    except ConfigError as error:
-        _fail(str(error))
-    except ArgumentError as error:
-        _fail(_one_line(str(error)) + f" -- see `{help_command}`")
-    except Exception as error:  # jsonargparse wraps errors raised inside nested class_path objects
-        cause = error
-        while cause is not None and not isinstance(cause, ConfigError):
-            cause = cause.__cause__ or cause.__context__
-        if cause is None:
-            raise
-        _fail(str(cause))
-
-
-def _one_line(message: str) -> str:
-    """jsonargparse explains nested failures over many lines; users get the full key and the reason."""
-    lines = [line.strip(" -") for line in message.splitlines() if line.strip(" -")]
-    keys, reason = [], ""
-    for i, line in enumerate(lines):
-        key = re.match(r'Parser key "([^"]+)":\s*(.*)', line)
-        if key:
-            keys.append(key.group(1))
-            reason = key.group(2) or (lines[i + 1] if i + 1 < len(lines) else "")
-        elif line.startswith("Problem with given class_path") and i + 1 < len(lines):
-            reason = lines[i + 1]  # the class's own complaint ("Option 'x' is not accepted")
-    if not keys:
-        return lines[0] if lines else message
-    return f"{'.'.join(keys)}: {reason}"
-
-
-def _fail(message: str) -> None:
-    print(f"error: {message}", file=sys.stderr)
-    raise SystemExit(2)

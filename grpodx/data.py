@@ -6,7 +6,7 @@ import lightning as L
 import torch
 from torch.utils.data import DataLoader, IterableDataset
 
-from grpodx.case_sources import case_source
+from grpodx.cases.sources import case_source
 from grpodx.cases import CaseBatch
 from grpodx.errors import ConfigError
 

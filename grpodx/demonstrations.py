@@ -1,8 +1,8 @@
-"""Expert demonstrations: the naive-Bayes reference doctor's episodes in the doctor's own format.
+"""Expert demonstrations: the naive-Bayes doctor's episodes in the doctor's own format.
 
     python -m grpodx.demonstrations --cases ddxplus-sample:DIR --n 400 --out demos.jsonl [--seed 0]
 
-The reference doctor (grpodx.naive_bayes) plays TRAINING cases of the source (never its held-out
+The naive-Bayes doctor (grpodx.naive_bayes) plays TRAINING cases of the source (never its held-out
 slice) against the offline patient. Every turn it writes a `<reason>` block (its leading
 hypotheses, posteriors in words, and what it will check), then 1-3 plain questions, worded by a
 seeded choice among several clinician's phrasings (grpodx.demonstration_questions); a wording is
@@ -11,7 +11,7 @@ demonstration is what the patient really says to that question. The last turn en
 `Differential: A, B, C` and `Final diagnosis: A`. A turn that would not fit the doctor's
 `max_new_tokens` drops its last question (then its reasoning shrinks). One JSON object per line;
 the warm start (grpodx.warm_start) learns from them. The last stdout line is JSON with the
-reference doctor's top-1 over the written episodes and how often a wording was misunderstood.
+naive-Bayes doctor's top-1 over the written episodes and how often a wording was misunderstood.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from grpodx.case_sources import FIELD, KnowledgeBaseCases, SampledDDXPlusCases, case_source
+from grpodx.cases.sources import FIELD, KnowledgeBaseCases, SampledDDXPlusCases, case_source
 from grpodx.cases import Case
 from grpodx.demonstration_questions import QuestionBank
 from grpodx.dialogue import differential, final_diagnosis, split_reasoning
@@ -47,7 +47,7 @@ class DemonstrationTurn:
 
 @dataclass(frozen=True)
 class Demonstration:
-    """A whole episode of the reference doctor, enough to rebuild every prompt the doctor would see."""
+    """A whole episode of the naive-Bayes doctor, enough to rebuild every prompt the doctor would see."""
 
     case_id: str
     cases: str
@@ -97,7 +97,7 @@ def read_demonstrations(path: str | Path, field_name: str = "--demonstrations") 
     return demonstrations
 
 
-# ---- the reference doctor's words -----------------------------------------------------------------
+# ---- the naive-Bayes doctor's words -----------------------------------------------------------------
 def likelihood_words(p: float) -> str:
     """A posterior in words, as a clinician would say it."""
     return "very likely" if p >= 0.7 else "likely" if p >= 0.4 else "possible" if p >= 0.15 else "less likely"
@@ -155,7 +155,7 @@ class PlayStats:
         return self.misunderstood / self.probes if self.probes else 0.0
 
 
-class ReferencePlayer:
+class BayesPlayer:
     """Plays cases with the naive-Bayes doctor, wording each question from the bank."""
 
     def __init__(self, doctor: NaiveBayesDoctor, bank: QuestionBank, patient, judge, max_turns: int = 5,
@@ -254,7 +254,7 @@ class ReferencePlayer:
         return episode
 
 
-def reference_doctor(reference: str):
+def bayes_doctor(reference: str):
     """(case source, naive-Bayes doctor, question bank) for a case source with a knowledge base."""
     source = case_source(reference)
     if isinstance(source, KnowledgeBaseCases):
@@ -262,13 +262,13 @@ def reference_doctor(reference: str):
     if isinstance(source, SampledDDXPlusCases):
         release, pathology_kb = source.release, source.pathology_kb
     elif reference.startswith("ddxplus:"):
-        from grpodx.ddxplus import load_pathology_kb, load_release, locate
+        from grpodx.cases.ddxplus import load_pathology_kb, load_release, locate
 
         files = locate(reference.partition(":")[2].strip(), need_patients=False, need_kb=True)
         release = load_release(files.folder)
         pathology_kb = load_pathology_kb(files.kb, release)
     else:
-        raise ConfigError(FIELD, f"{reference!r} has no knowledge base for the reference doctor",
+        raise ConfigError(FIELD, f"{reference!r} has no knowledge base for the naive-Bayes doctor",
                           "use kb, ddxplus:DIR or ddxplus-sample:DIR")
     doctor = NaiveBayesDoctor.from_ddxplus(release, pathology_kb)
     return source, doctor, QuestionBank.for_ddxplus(doctor.codes, doctor.questions)
@@ -283,7 +283,7 @@ def token_budget(model: str, max_new_tokens: int) -> Callable[[str], bool]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from grpodx.cli import one_line_errors
+    from grpodx.errors import one_line_errors
     from grpodx.doctor.config import DEFAULT_MODEL
     from grpodx.judges import OfflineJudge
     from grpodx.patients import OfflinePatient
@@ -302,9 +302,9 @@ def main(argv: list[str] | None = None) -> None:
         if args.n < 1 or args.max_turns < 2 or not 1 <= args.questions_per_turn <= 3 or args.max_new_tokens < 16:
             raise ConfigError("--n/--max-turns/--questions-per-turn/--max-new-tokens", "out of range",
                               "use --n >= 1, --max-turns >= 2, 1-3 questions per turn, --max-new-tokens >= 16")
-        source, doctor, bank = reference_doctor(args.cases)
+        source, doctor, bank = bayes_doctor(args.cases)
         fits = token_budget(args.model, args.max_new_tokens)
-    player = ReferencePlayer(doctor, bank, OfflinePatient(), OfflineJudge(), args.max_turns, args.questions_per_turn,
+    player = BayesPlayer(doctor, bank, OfflinePatient(), OfflineJudge(), args.max_turns, args.questions_per_turn,
                              fits)
     rng, written = random.Random(args.seed), []
     Path(args.out).expanduser().parent.mkdir(parents=True, exist_ok=True)
@@ -321,7 +321,7 @@ def main(argv: list[str] | None = None) -> None:
                "misunderstood_wordings": round(stats.misunderstood_rate, 4), "probes": stats.probes,
                "questions_per_turn": round(sum(stats.questions) / max(len(stats.questions), 1), 3),
                "questions_dropped_for_length": stats.dropped_for_length, "out": args.out}
-    print(f"reference doctor top-1 {summary['top1']:.3f} over {n} written episodes", file=sys.stderr)
+    print(f"naive-Bayes doctor top-1 {summary['top1']:.3f} over {n} written episodes", file=sys.stderr)
     print(json.dumps(summary))
 
 

@@ -17,11 +17,11 @@ import torch
 
 from grpodx import grpo
 from grpodx.cases import CaseBatch
-from grpodx.doctor import Doctor, DoctorConfig
-from grpodx.doctor.loading import load_doctor_model
+from grpodx.doctor import Doctor, DoctorConfig, load_doctor
 from grpodx.environment import DiagnosisEnvironment
 from grpodx.errors import ConfigError
 from grpodx.judges import Judge, OfflineJudge
+from grpodx.lora_keys import check_lora_state
 from grpodx.patients import OfflinePatient, Patient
 from grpodx.sequences import MicroBatch
 
@@ -43,34 +43,47 @@ class DoctorModule(L.LightningModule):
     def configure_model(self) -> None:
         """Load weights lazily, after every config value has been validated."""
         if self.policy is None:
-            model, tokenizer = load_doctor_model(self.doctor_config)
-            self.policy = Doctor(model, tokenizer, self.doctor_config)
+            self.policy = load_doctor(self.doctor_config)
             self.policy.train()  # from_pretrained returns eval mode; sampling switches to eval itself
 
     def token_log_probs(self, mb: MicroBatch, chunk: int, temperature: float = 1.0) -> torch.Tensor:
         """log p(target) at each scored doctor position of a micro-batch: the decoder's hidden
-        states, then the vocabulary head only where a doctor token is predicted."""
+        states, then the vocabulary head only where a doctor token is predicted (at temperature T:
+        the distribution the tokens were sampled from)."""
         hidden = self.policy.hidden_states(mb.input_ids.to(self.device), mb.attention_mask.to(self.device))
         picked = hidden[mb.rows.to(self.device), mb.positions.to(self.device)]
-        kwargs = {"temperature": temperature} if temperature != 1.0 else {}
         return grpo.selective_log_probs(picked, self.policy.lm_head_weight, mb.targets.to(self.device), chunk,
-                                        **kwargs)
+                                        temperature)
 
     # ---- several processes ----------------------------------------------------------------------
+    # One convention for both stages: each rank divides its loss by the normaliser of the WHOLE
+    # step (summed over ranks by `sum_across_ranks`), so gradients are summed, never averaged, and
+    # the update is the one a single process would make on every rank's data.
+    @property
+    def world_size(self) -> int:
+        return self.trainer.world_size if self._trainer is not None else 1
+
     def local_gradients(self):
         """Under DDP, keep the reducer out of micro-batch backwards (their number differs per rank);
-        gradients are averaged once per update by `average_gradients_across_ranks`."""
+        gradients are summed once per update by `sum_gradients_across_ranks`."""
         wrapped = getattr(self.trainer.strategy, "model", None) if self._trainer is not None else None
-        return wrapped.no_sync() if hasattr(wrapped, "no_sync") and self.trainer.world_size > 1 else nullcontext()
+        return wrapped.no_sync() if hasattr(wrapped, "no_sync") and self.world_size > 1 else nullcontext()
 
-    def average_gradients_across_ranks(self) -> None:
-        if self._trainer is None or self.trainer.world_size < 2:
+    def sum_gradients_across_ranks(self) -> None:
+        if self.world_size < 2:
             return
         for param in (p for p in self.parameters() if p.requires_grad):
             if param.grad is None:
                 param.grad = torch.zeros_like(param)
             torch.distributed.all_reduce(param.grad, op=torch.distributed.ReduceOp.SUM)
-            param.grad /= self.trainer.world_size
+
+    def sum_across_ranks(self, values: torch.Tensor) -> torch.Tensor:
+        """Counts and sums over every rank (returned on the CPU)."""
+        if self.world_size < 2:
+            return values.cpu()
+        values = values.to(self.device)
+        torch.distributed.all_reduce(values, op=torch.distributed.ReduceOp.SUM)
+        return values.cpu()
 
     # ---- validation / test: greedy held-out episodes ----------------------------------------------
     def validation_step(self, batch: CaseBatch, batch_idx: int) -> dict:
@@ -94,6 +107,9 @@ class DoctorModule(L.LightningModule):
             checkpoint["rng_states"]["cuda"] = torch.cuda.get_rng_state_all()
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
+        """Check the LoRA weights fit before they load (`strict_loading` is off: only LoRA is saved)."""
+        self.configure_model()  # a no-op under the Trainer; load_from_checkpoint needs the weights here
+        check_lora_state(checkpoint["state_dict"], {n: p.shape for n, p in self.named_parameters() if p.requires_grad})
         states = checkpoint.get("rng_states")
         if states:
             torch.set_rng_state(states["torch"])

@@ -54,8 +54,47 @@ class Score:
     rationale: str = ""
 
 
+class Dialogue:
+    """The views of one conversation that its parties get, one rule each; a training Episode and the
+    chat's Conversation share them. Needs `opening_statement`, `doctor_turns` and `reply_texts()`."""
+
+    opening_statement: str
+    doctor_turns: list[DoctorTurn]
+
+    def reply_texts(self) -> list[str]:
+        raise NotImplementedError
+
+    def visible_history(self) -> list[tuple[str, str]]:
+        """The doctor's view: (its visible text, the reply) pairs; its hidden reasoning never re-enters."""
+        return [(t.visible_text, r) for t, r in zip(self.doctor_turns, self.reply_texts())]
+
+    def patient_view(self) -> list[dict]:
+        """What the patient may know of the conversation: visible text only, never reasoning."""
+        view = [{"role": "patient", "text": self.opening_statement}]
+        for doctor_text, patient_text in self.visible_history():
+            view += [{"role": "doctor", "text": doctor_text}, {"role": "patient", "text": patient_text}]
+        return view
+
+    def transcript(self) -> list[dict]:
+        """The judge's and the reader's view (JSON-ready): every turn, the doctor's reasoning apart."""
+        lines = [{"role": "patient", "text": self.opening_statement}]
+        replies = self.reply_texts()
+        for i, turn in enumerate(self.doctor_turns):
+            lines.append({"role": "doctor", "text": turn.visible_text, "reasoning": turn.reasoning,
+                          "well_formed": turn.well_formed, **self._doctor_details(turn)})
+            if i < len(replies):
+                lines.append({"role": "patient", "text": replies[i], **self._reply_details(i)})
+        return lines
+
+    def _doctor_details(self, turn: DoctorTurn) -> dict:
+        return {}
+
+    def _reply_details(self, index: int) -> dict:
+        return {}
+
+
 @dataclass
-class Episode:
+class Episode(Dialogue):
     """One conversation of one group: doctor turns, patient replies, the end and the score."""
 
     case: Case
@@ -85,14 +124,12 @@ class Episode:
         interactive-diagnosis results are quoted per number of questions)."""
         return sum(r.questions for r in self.patient_replies)
 
-    def transcript(self) -> list[dict]:
-        """The whole conversation as the judge sees it: doctor text with its reasoning marked."""
-        lines = [{"role": "patient", "text": self.case.opening_statement}]
-        for i, turn in enumerate(self.doctor_turns):
-            lines.append({"role": "doctor", "text": turn.visible_text, "reasoning": turn.reasoning,
-                          "well_formed": turn.well_formed})
-            if i < len(self.patient_replies):
-                reply = self.patient_replies[i]
-                lines.append({"role": "patient", "text": reply.text,
-                              "matched": [m.__dict__ for m in reply.matched]})
-        return lines
+    @property
+    def opening_statement(self) -> str:
+        return self.case.opening_statement
+
+    def reply_texts(self) -> list[str]:
+        return [r.text for r in self.patient_replies]
+
+    def _reply_details(self, index: int) -> dict:
+        return {"matched": [m.__dict__ for m in self.patient_replies[index].matched]}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from grpodx.episode import Episode
-from grpodx.judges.diagnosis_credit import is_multi_answer, names_match
+from grpodx.cases.names import is_multi_answer, names_match
 
 
 def top_k_hit(episode: Episode, k: int = 3) -> bool:

@@ -16,7 +16,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from grpodx.cli import one_line_errors
+from grpodx.errors import one_line_errors
 from grpodx.errors import ConfigError
 
 HELP = "python -m grpodx.evaluate --help"
@@ -69,7 +69,7 @@ def evaluate(args: argparse.Namespace, overrides: list[str]) -> Path:
     from grpodx.cli import GRPODxCLI
     from grpodx.data import CaseDataModule
     from grpodx.doctor.restore import load_lora_weights, read_checkpoint
-    from grpodx.knowledge import embedded_knowledge_base
+    from grpodx.cases.knowledge import embedded_knowledge_base
     from grpodx.module import DiagnosisGRPO
     from grpodx.report.curves import has_events, read_curves
     from grpodx.report.folder import write_report

@@ -3,29 +3,23 @@
 from __future__ import annotations
 
 import math
-import random
 import time
-from contextlib import nullcontext
-from dataclasses import asdict, is_dataclass
 
-import lightning as L
 import torch
 
 from grpodx import grpo
 from grpodx.cases import CaseBatch
-from grpodx.doctor import Doctor, DoctorConfig
-from grpodx.doctor.loading import load_doctor_model
-from grpodx.environment import DiagnosisEnvironment
+from grpodx.doctor import DoctorConfig
+from grpodx.doctor_module import DoctorModule
 from grpodx.episode import Episode
 from grpodx.errors import ConfigError
 from grpodx.grpo_config import GRPOConfig
-from grpodx.judges import Judge, OfflineJudge
-from grpodx.lora_keys import check_lora_state
-from grpodx.patients import OfflinePatient, Patient
+from grpodx.judges import Judge
+from grpodx.patients import Patient
 from grpodx.sequences import collate, doctor_token_counts, episode_rows, pack
 
 
-class DiagnosisGRPO(L.LightningModule):
+class DiagnosisGRPO(DoctorModule):
     """GRPO on a LoRA doctor: each step draws cases, runs G episodes of each, and updates.
 
     Args:
@@ -40,29 +34,15 @@ class DiagnosisGRPO(L.LightningModule):
     def __init__(self, doctor: DoctorConfig | None = None, patient: Patient | None = None,
                  judge: Judge | None = None, group_size: int = 4, max_turns: int = 5,
                  grpo: GRPOConfig | None = None):
-        super().__init__()
         if group_size < 2:
             raise ConfigError("model.init_args.group_size", f"must be >= 2, got {group_size}",
                               "GRPO compares episodes of one case: use e.g. 4")
-        if max_turns < 1:
-            raise ConfigError("model.init_args.max_turns", f"must be >= 1, got {max_turns}", "use e.g. 5")
-        self.doctor_config = doctor or DoctorConfig()
+        super().__init__(doctor, patient, judge, max_turns)
         self.grpo_config = grpo or GRPOConfig()
-        self.doctor_config.validate()
         self.grpo_config.validate()
-        self.environment = DiagnosisEnvironment(patient or OfflinePatient(), judge or OfflineJudge(), max_turns)
         self.group_size = group_size
         self.automatic_optimization = False  # one rollout feeds num_iterations updates of micro-batches
-        self.strict_loading = False  # checkpoints hold only the LoRA weights
         self.save_hyperparameters(ignore=["patient", "judge"])
-        self.policy: Doctor | None = None
-
-    def configure_model(self) -> None:
-        """Load weights lazily, after every config value has been validated."""
-        if self.policy is None:
-            model, tokenizer = load_doctor_model(self.doctor_config)
-            self.policy = Doctor(model, tokenizer, self.doctor_config)
-            self.policy.train()  # from_pretrained returns eval mode; sampling switches to eval itself
 
     def configure_optimizers(self):
         params = [p for p in self.parameters() if p.requires_grad]
@@ -93,11 +73,8 @@ class DiagnosisGRPO(L.LightningModule):
             "time/step_s": time.perf_counter() - started,
             "train/learning_rate": g.learning_rate,
         }
-        for party in (self.environment.patient, self.environment.judge):
-            if hasattr(party, "drain_usage"):  # API accounting: tokens, latency, cost since last step
-                metrics.update(party.drain_usage())
-        self.log_dict(metrics, on_step=True, on_epoch=False, batch_size=len(episodes), sync_dist=self._world_size > 1)
-        return {"episodes": episodes, "rollout": stats, "advantages": advantages.detach()}
+        self.log_dict(metrics, on_step=True, on_epoch=False, batch_size=len(episodes), sync_dist=self.world_size > 1)
+        return {"episodes": episodes}  # what the callbacks read (metrics, transcripts)
 
     def _rewards(self, episodes: list[Episode]) -> tuple[torch.Tensor, torch.Tensor]:
         """Rewards [cases, G] and a validity mask; failed episodes never get a made-up reward."""
@@ -121,15 +98,15 @@ class DiagnosisGRPO(L.LightningModule):
         old = self._frozen_log_probs(batches) if g.num_iterations > 1 and batches else None
         ref = self._frozen_log_probs(batches, reference=True) if g.beta > 0 and batches else None
         for _ in range(g.num_iterations):
-            with self._local_gradients():
+            with self.local_gradients():
                 sums += self._accumulate(batches, advantages, weights, old, ref, totals)
-            self._sum_gradients_across_ranks()
+            self.sum_gradients_across_ranks()
             clock = time.perf_counter()
             self.clip_gradients(optimizer, gradient_clip_val=g.max_grad_norm, gradient_clip_algorithm="norm")
             optimizer.step()
             optimizer.zero_grad(set_to_none=True)
             totals["optimizer_s"] += time.perf_counter() - clock
-        loss, kl, ratio, low, high, tokens = self._sum_across_ranks(sums).tolist()
+        loss, kl, ratio, low, high, tokens = self.sum_across_ranks(sums).tolist()
         per_token = 1.0 / max(tokens, 1.0)
         totals.update(loss=loss / g.num_iterations, kl=kl * per_token, ratio_mean=ratio * per_token,
                       clip_ratio_low=low * per_token, clip_ratio_high=high * per_token,
@@ -149,7 +126,7 @@ class DiagnosisGRPO(L.LightningModule):
         batches = [collate(b, self.policy.tokenizer.pad_token_id) for b in pack(rows, g.micro_batch_tokens)]
         tokens = doctor_token_counts(episodes, valid)
         counts = torch.tensor([tokens.sum(), (tokens > 0).sum(), len(episodes)], dtype=torch.float64)
-        normaliser = grpo.loss_normaliser(g.aggregation, *self._sum_across_ranks(counts).tolist(),
+        normaliser = grpo.loss_normaliser(g.aggregation, *self.sum_across_ranks(counts).tolist(),
                                           self.environment.max_turns * self.doctor_config.max_new_tokens)
         return batches, [grpo.aggregation_weights(mb.episode_ids, tokens, normaliser, g.aggregation) for mb in batches]
 
@@ -179,46 +156,16 @@ class DiagnosisGRPO(L.LightningModule):
                                  torch.tensor(len(log_probs), device=sums.device)]).to(sums)
         return sums
 
-    @property
-    def _world_size(self) -> int:
-        return self.trainer.world_size if self._trainer is not None else 1
-
-    def _local_gradients(self):
-        """Under DDP, keep the reducer out of our micro-batch backwards (their number differs per rank);
-        gradients are summed once per update by `_sum_gradients_across_ranks`."""
-        wrapped = getattr(self.trainer.strategy, "model", None) if self._trainer is not None else None
-        return wrapped.no_sync() if hasattr(wrapped, "no_sync") and self._world_size > 1 else nullcontext()
-
-    def _sum_gradients_across_ranks(self) -> None:
-        """Sum, not average: each rank's loss is already divided by the whole step's normaliser."""
-        if self._world_size < 2:
-            return
-        for param in (p for p in self.parameters() if p.requires_grad):
-            if param.grad is None:
-                param.grad = torch.zeros_like(param)
-            torch.distributed.all_reduce(param.grad, op=torch.distributed.ReduceOp.SUM)
-
-    def _sum_across_ranks(self, values: torch.Tensor) -> torch.Tensor:
-        """Counts and sums over every rank's episodes (returned on the CPU)."""
-        if self._world_size < 2:
-            return values.cpu()
-        values = values.to(self.device)
-        torch.distributed.all_reduce(values, op=torch.distributed.ReduceOp.SUM)
-        return values.cpu()
-
     def _all_valid_rewards(self, rewards: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
         """Every rank's valid rewards, for `scale_rewards: batch` (ranks hold equal-shaped batches)."""
-        if self._world_size < 2:
+        if self.world_size < 2:
             return rewards[valid]
         gathered = self.all_gather(torch.stack([rewards, valid.to(rewards.dtype)]).to(self.device)).cpu()
         return gathered[:, 0][gathered[:, 1].bool()]
 
     def _log_probs(self, mb) -> torch.Tensor:
         """log-probs of the sampled ids under the distribution they were drawn from (temperature T)."""
-        hidden = self.policy.hidden_states(mb.input_ids.to(self.device), mb.attention_mask.to(self.device))
-        picked = hidden[mb.rows.to(self.device), mb.positions.to(self.device)]
-        return grpo.selective_log_probs(picked, self.policy.lm_head_weight, mb.targets.to(self.device),
-                                        self.grpo_config.logprob_chunk, self.doctor_config.temperature)
+        return self.token_log_probs(mb, self.grpo_config.logprob_chunk, self.doctor_config.temperature)
 
     @torch.no_grad()
     def _frozen_log_probs(self, batches, reference: bool = False) -> list[torch.Tensor]:
@@ -227,35 +174,3 @@ class DiagnosisGRPO(L.LightningModule):
             with self.policy.reference_policy():
                 return [self._log_probs(mb) for mb in batches]
         return [self._log_probs(mb) for mb in batches]
-
-    # ---- validation / test ----------------------------------------------------------------------
-    def validation_step(self, batch: CaseBatch, batch_idx: int) -> dict:
-        episodes, _ = self.environment.run(self.policy, batch.cases, group_size=1, greedy=True)
-        return {"episodes": episodes}
-
-    def test_step(self, batch: CaseBatch, batch_idx: int) -> dict:
-        return self.validation_step(batch, batch_idx)
-
-    # ---- checkpoints ----------------------------------------------------------------------------
-    def on_save_checkpoint(self, checkpoint: dict) -> None:
-        """Keep only trainable (LoRA) weights: the frozen base is reloaded from its source."""
-        trainable = {n for n, p in self.named_parameters() if p.requires_grad}
-        checkpoint["state_dict"] = {k: v for k, v in checkpoint["state_dict"].items() if k in trainable}
-        # plain dicts, so the checkpoint loads with torch.load(weights_only=True)
-        checkpoint["hyper_parameters"] = {k: asdict(v) if is_dataclass(v) else v
-                                          for k, v in checkpoint.get("hyper_parameters", {}).items()}
-        # sampling RNG, so steps after a resume sample exactly what an uninterrupted run would
-        checkpoint["rng_states"] = {"torch": torch.get_rng_state(), "python": random.getstate()}
-        if torch.cuda.is_available():
-            checkpoint["rng_states"]["cuda"] = torch.cuda.get_rng_state_all()
-
-    def on_load_checkpoint(self, checkpoint: dict) -> None:
-        """Check the LoRA weights fit before they load (`strict_loading` is off: only LoRA is saved)."""
-        self.configure_model()  # a no-op under the Trainer; load_from_checkpoint needs the weights here
-        check_lora_state(checkpoint["state_dict"], {n: p.shape for n, p in self.named_parameters() if p.requires_grad})
-        states = checkpoint.get("rng_states")
-        if states:
-            torch.set_rng_state(states["torch"])
-            random.setstate(states["python"])
-            if "cuda" in states and torch.cuda.is_available():
-                torch.cuda.set_rng_state_all(states["cuda"])

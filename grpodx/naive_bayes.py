@@ -1,7 +1,7 @@
 """A naive-Bayes diagnostician over any knowledge base: posterior from yes/no answers, questions by
 expected information gain.
 
-Shared by the reference doctor (`grpodx.baseline`, how solvable is the environment) and the expert
+Shared by the naive-Bayes doctor (`grpodx.baseline`, how solvable is the environment) and the expert
 demonstrations (`grpodx.demonstrations`, what the warm start imitates). Two knowledge bases feed it:
 DDXPlus's kb_en.json (priors and P(evidence | pathology) from the DDXPlus training split) and the
 embedded knowledge base (uniform priors, as its case source draws conditions; finding frequencies).
@@ -30,7 +30,7 @@ class NaiveBayesDoctor:
         vocabulary: the yes/no findings it may ask about (their ids are the question codes, kept
             sorted); also what an opening complaint is read against, in the order given.
         questions: one plain wording per code (the DDXPlus release's own question).
-        informative: False asks random open questions (the floor the reference is compared with).
+        informative: False asks random open questions (the floor the informative doctor is compared with).
     """
 
     def __init__(self, names: list[str], priors: list[float], likelihoods: dict[str, dict[str, float]],
@@ -54,7 +54,7 @@ class NaiveBayesDoctor:
     @classmethod
     def from_ddxplus(cls, release, pathology_kb, informative: bool = True) -> NaiveBayesDoctor:
         """Pathologies of kb_en.json over the release's yes/no evidences, in the patient's vocabulary."""
-        from grpodx.ddxplus import CaseBuilder
+        from grpodx.cases.ddxplus import CaseBuilder
 
         names = sorted(pathology_kb)
         binary = {c for c, e in release.evidences.items() if e.data_type == "B"}

@@ -1,4 +1,4 @@
-"""Supervised warm start: imitate the reference doctor's demonstrations before GRPO.
+"""Supervised warm start: imitate the naive-Bayes doctor's demonstrations before GRPO.
 
 The loss is the cross-entropy of the demonstration's doctor tokens only, each turn in exactly the
 prompt the doctor would see at that turn (grpodx.doctor.prompting: system prompt, the visible history
@@ -152,7 +152,9 @@ class WarmStart(DoctorModule):
         started = time.perf_counter()
         c, optimizer = self.optimizer_config, self.optimizers()
         rows = demonstration_rows(batch.demonstrations, self.policy)
-        tokens = max(sum(r.num_completion_tokens for r in rows), 1)
+        local_tokens = sum(r.num_completion_tokens for r in rows)
+        # every doctor token of the step weighs the same, on every rank (see DoctorModule)
+        tokens = max(float(self.sum_across_ranks(torch.tensor([float(local_tokens)]))[0]), 1.0)
         total_nll = 0.0
         with self.local_gradients():
             for log_probs in self.demonstration_log_probs(rows):
@@ -160,9 +162,10 @@ class WarmStart(DoctorModule):
                 if not torch.isfinite(nll):
                     raise FloatingPointError("non-finite warm-start loss; the step is stopped before the "
                                              "optimizer touches the weights")
-                self.manual_backward(nll / tokens)  # every doctor token of the step weighs the same
+                self.manual_backward(nll / tokens)
                 total_nll += float(nll.detach())
-        self.average_gradients_across_ranks()
+        self.sum_gradients_across_ranks()
+        total_nll = float(self.sum_across_ranks(torch.tensor([total_nll], dtype=torch.float64))[0])
         self.clip_gradients(optimizer, gradient_clip_val=c.max_grad_norm, gradient_clip_algorithm="norm")
         learning_rate = optimizer.param_groups[0]["lr"]
         optimizer.step()
@@ -173,5 +176,5 @@ class WarmStart(DoctorModule):
                        "train/doctor_tokens": float(tokens), "train/learning_rate": learning_rate,
                        "time/step_s": time.perf_counter() - started},
                       on_step=True, on_epoch=False, batch_size=len(batch.demonstrations),
-                      sync_dist=self._trainer is not None and self.trainer.world_size > 1)
+                      sync_dist=False)  # already summed over ranks
         return {"loss": torch.tensor(loss), "episodes": []}  # no rollout: the reward callbacks skip the step

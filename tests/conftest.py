@@ -18,9 +18,18 @@ import pytest
 import torch
 
 from grpodx.judges import Judge
+from tests.fake_openai_server import FakeOpenAIServer
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DDXPLUS = ROOT.parent / "shared" / "data" / "ddxplus"
+
+
+@pytest.fixture()
+def fake_openai() -> Iterator[FakeOpenAIServer]:
+    """A scripted OpenAI-compatible HTTP server (tests/fake_openai_server.py), stopped at teardown."""
+    server = FakeOpenAIServer().start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -49,6 +58,18 @@ def tiny_model_dir(tmp_path_factory) -> str:
     return str(folder)
 
 
+def scaled_head_copy(model_dir: str, factor: float, folder: Path) -> str:
+    """A copy of a model with its output embeddings `factor` times larger (sharper logits)."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    model = AutoModelForCausalLM.from_pretrained(model_dir)
+    with torch.no_grad():
+        model.get_output_embeddings().weight.mul_(factor)
+    model.save_pretrained(folder)
+    AutoTokenizer.from_pretrained(model_dir).save_pretrained(folder)
+    return str(folder)
+
+
 @pytest.fixture(scope="session")
 def tiny_doctor(tiny_model_dir):
     from grpodx.doctor import Doctor, DoctorConfig
@@ -61,7 +82,7 @@ def tiny_doctor(tiny_model_dir):
 
 @pytest.fixture(scope="session")
 def kb():
-    from grpodx.knowledge import embedded_knowledge_base
+    from grpodx.cases.knowledge import embedded_knowledge_base
 
     return embedded_knowledge_base()
 

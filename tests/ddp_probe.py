@@ -30,12 +30,13 @@ class WeightProbe(L.Callback):
         self._save(trainer, "gradient", gradient, trainer.global_step)
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
-        self._save(trainer, "episodes", outputs["episodes"], trainer.global_step - 1)  # the step just taken
+        played = getattr(batch, "demonstrations", None) or outputs["episodes"]  # warm start: its demonstrations
+        self._save(trainer, "episodes", played, trainer.global_step - 1)  # the step just taken
         digest = hashlib.sha256()
         for name, param in sorted(_trainable(pl_module).items()):
             digest.update(param.detach().cpu().numpy().tobytes())
         record = {"rank": trainer.global_rank, "step": trainer.global_step, "weights": digest.hexdigest(),
-                  "cases": [c.case_id for c in batch.cases],
+                  "cases": [c.case_id for c in getattr(batch, "demonstrations", None) or batch.cases],
                   "reward": float(trainer.callback_metrics.get("train/reward", -1))}
         with open(os.path.join(os.environ["GRPODX_PROBE_DIR"], f"rank{trainer.global_rank}.jsonl"), "a") as f:
             f.write(json.dumps(record) + "\n")

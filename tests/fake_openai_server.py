@@ -16,7 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import pytest
 
 MAX_DELAY_S = 10.0
 
@@ -153,10 +152,3 @@ def _completion(request: dict, content: str) -> str:
         "usage": {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion},
     })
 
-
-@pytest.fixture()
-def fake_openai():
-    """A started server, stopped at teardown."""
-    server = FakeOpenAIServer().start()
-    yield server
-    server.stop()

@@ -1,15 +1,18 @@
-"""The reference doctor on DDXPlus patients: its last line is JSON and it beats random questions."""
+"""The naive-Bayes doctor on DDXPlus patients: its last line is JSON and it beats random questions."""
 
 import json
 import subprocess
 import sys
 
+import pytest
+
 from grpodx.baseline import NaiveBayesDoctor
-from grpodx.ddxplus import CaseBuilder, PatientFile, load_pathology_kb, load_release
+from grpodx.cases.ddxplus import CaseBuilder, PatientFile, load_pathology_kb, load_release
 from tests.conftest import ROOT
 
 
-def test_reference_doctor_beats_random_questions(ddxplus_dir):
+@pytest.mark.slow  # a subprocess loads a model
+def test_bayes_doctor_beats_random_questions(ddxplus_dir):
     result = subprocess.run(
         [sys.executable, "-m", "grpodx.baseline", "--cases", f"ddxplus:{ddxplus_dir / 'dev_patients.csv'}",
          "--n", "60", "--max-turns", "5"], cwd=ROOT, capture_output=True, text=True, timeout=300)
@@ -20,7 +23,7 @@ def test_reference_doctor_beats_random_questions(ddxplus_dir):
     assert figures["top3"] >= figures["top1"] and figures["turns"] == 5
 
 
-def test_reference_doctor_starts_from_the_opening_complaint(ddxplus_dir):
+def test_bayes_doctor_starts_from_the_opening_complaint(ddxplus_dir):
     """The complaint is read by meaning to the patient's INITIAL_EVIDENCE, which moves the posterior."""
     release = load_release(ddxplus_dir)
     doctor = NaiveBayesDoctor.from_ddxplus(release, load_pathology_kb(ddxplus_dir / "kb_en.json", release))

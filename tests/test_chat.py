@@ -15,7 +15,7 @@ import pytest
 import torch
 from rich.console import Console
 
-from grpodx.chat import ChatSession
+from grpodx.chat import TerminalChat
 from grpodx.doctor import DoctorConfig
 from grpodx.doctor.prompting import LAST_TURN, SYSTEM_PROMPT
 from grpodx.errors import ConfigError
@@ -42,6 +42,7 @@ def _chat(tiny_model_dir, tiny_adapter, save, *extra) -> list[str]:
             "--max-new-tokens", "6", "--save", str(save), *extra]
 
 
+@pytest.mark.slow  # a subprocess loads a model
 def test_chat_subprocess_saves_every_turn_and_exits_cleanly_at_eof(tiny_model_dir, tiny_adapter, tmp_path):
     save = tmp_path / "chats.jsonl"
     result = subprocess.run(_chat(tiny_model_dir, tiny_adapter, save, "--max-turns", "3", "--greedy",
@@ -58,6 +59,7 @@ def test_chat_subprocess_saves_every_turn_and_exits_cleanly_at_eof(tiny_model_di
     assert all({"text", "reasoning", "raw", "well_formed"} <= t.keys() for t in record["turns"] if t["role"] == "doctor")
 
 
+@pytest.mark.slow  # a subprocess loads a model
 def test_ctrl_c_exits_0_and_saves_the_conversation_so_far(tiny_model_dir, tiny_adapter, tmp_path):
     save = tmp_path / "chats.jsonl"
     process = subprocess.Popen(_chat(tiny_model_dir, tiny_adapter, save, "--max-turns", "5"), cwd=ROOT,
@@ -94,6 +96,9 @@ class ScriptedDoctor:
     def decode(self, ids):
         return self.turns[ids[0]]
 
+    def turn_cache(self):
+        return None
+
 
 def _session(doctor, monkeypatch, lines, max_turns=3, tmp_path=None):
     answers = iter(lines)
@@ -107,7 +112,7 @@ def _session(doctor, monkeypatch, lines, max_turns=3, tmp_path=None):
     monkeypatch.setattr("builtins.input", fake_input)
     out = io.StringIO()
     save = tmp_path / "chats.jsonl"
-    ChatSession(doctor, Console(file=out, width=200), max_turns, greedy=True, show_reasoning=True,
+    TerminalChat(doctor, Console(file=out, width=200), max_turns, greedy=True, show_reasoning=True,
                 save=str(save), settings={"model": "scripted"}).run()
     return out.getvalue(), [json.loads(line) for line in save.read_text().splitlines()]
 

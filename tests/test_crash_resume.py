@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 import torch
 
 from tests.conftest import ROOT
@@ -20,6 +21,7 @@ def _command(tiny_model_dir, save_dir, *extra):
             "--transcripts.console", "false", "--progress.enabled", "false", *extra]
 
 
+@pytest.mark.slow  # a subprocess loads a model
 def test_sigkill_mid_run_then_resume_from_last(tiny_model_dir, tmp_path):
     process = subprocess.Popen(_command(tiny_model_dir, tmp_path, "--trainer.max_steps", "1000"), cwd=ROOT,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)

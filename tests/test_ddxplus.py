@@ -12,13 +12,13 @@ import random
 
 import pytest
 
-from grpodx.case_sources import ReplayedCases, case_source, ddxplus_cases
-from grpodx.ddxplus import CaseBuilder, PatientFile, load_pathology_kb, load_release, locate, sample_record
-from grpodx.ddxplus.phrasing import place
-from grpodx.ddxplus.records import check_record
+from grpodx.cases.sources import ReplayedCases, case_source, ddxplus_cases
+from grpodx.cases.ddxplus import CaseBuilder, PatientFile, load_pathology_kb, load_release, locate, sample_record
+from grpodx.cases.ddxplus.phrasing import place
+from grpodx.cases.ddxplus.records import check_record
 from grpodx.errors import ConfigError
-from grpodx.patients.base import mentions
-from grpodx.vignettes import read_vignettes
+from grpodx.cases.names import mentions
+from grpodx.cases.vignettes import read_vignettes
 
 
 @pytest.fixture(scope="module")

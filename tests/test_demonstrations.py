@@ -9,20 +9,20 @@ import sys
 import pytest
 
 from grpodx.demonstration_questions import DDXPLUS_QUESTIONS, QuestionBank
-from grpodx.demonstrations import (Demonstration, ReferencePlayer, compose, read_demonstrations, reference_doctor,
+from grpodx.demonstrations import (Demonstration, BayesPlayer, compose, read_demonstrations, bayes_doctor,
                                    token_budget)
 from grpodx.dialogue import differential, final_diagnoses, split_reasoning
 from grpodx.errors import ConfigError
 from grpodx.judges import OfflineJudge
-from grpodx.knowledge import embedded_knowledge_base
+from grpodx.cases.knowledge import embedded_knowledge_base
 from grpodx.patients import OfflinePatient
 from grpodx.patients.offline import questions_in
 from tests.conftest import ROOT
 
 
 def _play(reference: str, n: int, tiny_model_dir: str, seed: int = 0):
-    source, doctor, bank = reference_doctor(reference)
-    player = ReferencePlayer(doctor, bank, OfflinePatient(), OfflineJudge(), fits=token_budget(tiny_model_dir, 64))
+    source, doctor, bank = bayes_doctor(reference)
+    player = BayesPlayer(doctor, bank, OfflinePatient(), OfflineJudge(), fits=token_budget(tiny_model_dir, 64))
     cases = [source.train_case(i, seed) for i in range(n)]
     return source, player, cases, player.play(cases, reference, random.Random(seed))
 
@@ -95,6 +95,7 @@ def test_compose_drops_questions_then_shortens_reasoning():
     assert kept == 1
 
 
+@pytest.mark.slow  # a subprocess loads a model
 def test_command_writes_jsonl_and_reports_top1(tmp_path, tiny_model_dir):
     out = tmp_path / "demos.jsonl"
     result = subprocess.run([sys.executable, "-m", "grpodx.demonstrations", "--cases", "kb", "--n", "4", "--out",
@@ -121,9 +122,9 @@ def test_jsonl_source_and_bad_files_are_one_line(tmp_path):
         read_demonstrations(bad)
 
 
-def test_reference_doctor_needs_a_knowledge_base(tmp_path):
+def test_bayes_doctor_needs_a_knowledge_base(tmp_path):
     vignette = ('{"diagnosis": "Gout", "age": 50, "sex": "male", "opening_complaint": "My big toe hurts.", '
                 '"present": {"toe pain": "Yes."}}\n')
     (tmp_path / "cases.jsonl").write_text(vignette * 3)
     with pytest.raises(ConfigError, match="no knowledge base"):
-        reference_doctor(f"jsonl:{tmp_path / 'cases.jsonl'}")
+        bayes_doctor(f"jsonl:{tmp_path / 'cases.jsonl'}")

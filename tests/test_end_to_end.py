@@ -56,7 +56,10 @@ def test_fit_writes_curves_transcripts_checkpoint_adapter_and_resumes(tmp_path):
 
     base, _ = load_base_model(DoctorConfig())
     adapter = PeftModel.from_pretrained(base, run / "checkpoints" / "last-adapter")
-    assert any("lora_A" in n for n, _ in adapter.named_parameters())
+    trained = {n: p for n, p in adapter.named_parameters() if "lora_B" in n}  # B starts at zero
+    assert trained and any(p.abs().sum() > 0 for p in trained.values())
+    for name, param in trained.items():  # the adapter holds the checkpoint's weights
+        assert torch.equal(param.detach(), checkpoint["state_dict"]["policy.model." + name].to(param.dtype)), name
 
     _fit(tmp_path, "--ckpt_path", "last", "--max-steps", "3")
     resumed = tmp_path / "default" / "version_1"

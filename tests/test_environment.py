@@ -7,9 +7,9 @@ import pytest
 from grpodx.doctor import Doctor
 from grpodx.environment import DiagnosisEnvironment
 from grpodx.judges import OfflineJudge
-from grpodx.knowledge import sample_case
+from grpodx.cases.knowledge import sample_case
 from grpodx.patients import OfflinePatient
-from grpodx.patients.base import mentions
+from grpodx.cases.names import mentions
 
 
 class RecordingPatient(OfflinePatient):
@@ -122,7 +122,7 @@ def test_cross_turn_kv_cache_gives_the_same_greedy_episodes_with_less_prefill(ti
         [[t.completion_ids for t in e.doctor_turns] for e in plain]
     assert [[t.prompt_ids for t in e.doctor_turns] for e in cached] == [[t.prompt_ids for t in e.doctor_turns] for e in plain]
     assert max(e.num_turns for e in cached) > 1
-    assert cached_stats.prompt_tokens_reused > 0
+    assert cached_stats.prompt_tokens_reused > 0 and plain_stats.prompt_tokens_reused == 0
     all_prompt_tokens = sum(len(t.prompt_ids) for e in cached for t in e.doctor_turns)
     assert cached_stats.prompt_tokens_encoded + cached_stats.prompt_tokens_reused == all_prompt_tokens
     assert cached_stats.prompt_tokens_encoded < all_prompt_tokens / 2

@@ -95,7 +95,7 @@ def test_a_checkpoint_that_does_not_fit_the_config_is_one_line(tiny_model_dir, t
 
 
 def test_confusion_rows_count_every_case_by_answered_organ_system(kb):
-    from grpodx.case_sources import KnowledgeBaseCases
+    from grpodx.cases.sources import KnowledgeBaseCases
 
     cases = KnowledgeBaseCases(kb).held_out(len(kb.conditions), seed=1)
     case = cases[0]

@@ -3,9 +3,9 @@
 import random
 import re
 
-from grpodx.case_sources import KnowledgeBaseCases
-from grpodx.knowledge import sample_case
-from grpodx.patients.base import mentions
+from grpodx.cases.sources import KnowledgeBaseCases
+from grpodx.cases.knowledge import sample_case
+from grpodx.cases.names import mentions
 
 ICD10 = re.compile(r"^[A-Z]\d{2}(\.[0-9A-Z]{1,4})?$")
 

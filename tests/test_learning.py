@@ -13,15 +13,16 @@ import pytest
 import torch
 
 from grpodx import grpo
-from grpodx.case_sources import case_source
+from grpodx.cases.sources import case_source
 from grpodx.data import CaseDataModule
 from grpodx.doctor import DoctorConfig
-from grpodx.doctor.prompting import doctor_messages
+from grpodx.doctor.prompting import conversation_messages
 from grpodx.episode import Score
 from grpodx.grpo_config import GRPOConfig
 from grpodx.judges import Judge
 from grpodx.module import DiagnosisGRPO
 from grpodx.patients import OfflinePatient
+from tests.conftest import scaled_head_copy
 
 
 def rewarded_tokens(module: DiagnosisGRPO) -> torch.Tensor:
@@ -51,7 +52,7 @@ def rewarded_first_token_probability(module: DiagnosisGRPO, cases, rewarded: tor
     total = 0.0
     with torch.no_grad():
         for case in cases:
-            ids = torch.tensor([policy.prompt_ids(doctor_messages(case, [], last_turn=True))])
+            ids = torch.tensor([policy.prompt_ids(conversation_messages(case.opening_statement, [], last_turn=True))])
             probs = torch.softmax(policy_model(input_ids=ids).logits[0, -1].float(), dim=-1)
             total += float(probs[rewarded].sum())
     policy_model.train(was_training)
@@ -62,15 +63,7 @@ def rewarded_first_token_probability(module: DiagnosisGRPO, cases, rewarded: tor
 def sharp_model_dir(tiny_model_dir, tmp_path_factory) -> str:
     """The tiny random model with output embeddings 5x larger: at the default 0.02 init its logits
     are so flat that no hidden state can move P(rewarded half) past ~0.52, whatever the loss does."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
-    with torch.no_grad():
-        model.get_output_embeddings().weight.mul_(5.0)
-    folder = tmp_path_factory.mktemp("sharp-doctor")
-    model.save_pretrained(folder)
-    AutoTokenizer.from_pretrained(tiny_model_dir).save_pretrained(folder)
-    return str(folder)
+    return scaled_head_copy(tiny_model_dir, 5.0, tmp_path_factory.mktemp("sharp-doctor"))
 
 
 def _train(tiny_model_dir, steps: int) -> tuple[float, float]:

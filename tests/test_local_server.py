@@ -10,7 +10,7 @@ from grpodx.api import shared_ledger
 from grpodx.episode import DoctorTurn, Episode, PatientReply
 from grpodx.judges import OpenAIJudge
 from grpodx.judges.diagnosis_credit import diagnosis_credit
-from grpodx.knowledge import sample_case
+from grpodx.cases.knowledge import sample_case
 
 pytestmark = pytest.mark.slow
 

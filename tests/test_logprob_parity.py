@@ -18,6 +18,7 @@ from grpodx.doctor import DoctorConfig, policy
 from grpodx.doctor.sampling import InverseCDFSampler
 from grpodx.module import DiagnosisGRPO
 from grpodx.sequences import Row, collate
+from tests.conftest import scaled_head_copy
 
 PENALISED = {"repetition_penalty": 1.05, "top_k": 20}
 
@@ -40,15 +41,7 @@ def repeating_model_dir(tiny_model_dir, tmp_path_factory) -> str:
     """The tiny model with embeddings 40x larger, so its next token is often one already in the
     context (as real models' often are): only then does a repetition penalty change what is drawn.
     At the 0.02 init its logits are so flat the penalty moves a sampled token's log-prob ~1e-6."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
-    with torch.no_grad():
-        model.get_output_embeddings().weight.mul_(40.0)
-    folder = tmp_path_factory.mktemp("repeating-doctor")
-    model.save_pretrained(folder)
-    AutoTokenizer.from_pretrained(tiny_model_dir).save_pretrained(folder)
-    return str(folder)
+    return scaled_head_copy(tiny_model_dir, 40.0, tmp_path_factory.mktemp("repeating-doctor"))
 
 
 def _with_generation_config(model_dir: str, folder, extra: dict) -> str:

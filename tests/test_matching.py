@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 
 from bench.name_sweep import PHRASINGS, ddxplus_world, sweep
-from grpodx.ddxplus import CaseBuilder, PatientFile, load_pathology_kb, load_release
+from grpodx.cases.ddxplus import CaseBuilder, PatientFile, load_pathology_kb, load_release
 from grpodx.patients.ask import main as ask_main
-from grpodx.patients.base import mentions
+from grpodx.cases.names import mentions
 from grpodx.patients.condition_names import world_of
 from grpodx.patients.lexicon import canonical, qualifiers
 from grpodx.patients.matching import Candidate, FindingMatcher, SentenceEncoder, content_words
 from grpodx.patients.offline import DONT_KNOW_DIAGNOSIS, OfflinePatient
-from grpodx.vignettes import vignette_case
+from grpodx.cases.vignettes import vignette_case
 
 DATA = Path(__file__).parent / "data"
 

@@ -86,7 +86,9 @@ def test_resume_continues_the_case_stream_and_matches_an_uninterrupted_run(tiny_
 def test_kl_and_multiple_iterations_run(tiny_model_dir, tmp_path):
     trainer, _, _ = _fit(tiny_model_dir, tmp_path, max_steps=2, beta=0.1, num_iterations=2)
     assert trainer.global_step == 2  # one rollout, two clipped updates
-    assert "train/kl" in trainer.callback_metrics
+    # train/kl is logged at beta 0 too; here the second update scores a policy that moved away from
+    # the reference (the adapter off), so the k3 estimate is positive
+    assert float(trainer.callback_metrics["train/kl"]) > 0
 
 
 @pytest.mark.parametrize("doctor, message", [
@@ -138,7 +140,7 @@ def test_non_finite_rewards_stop_the_step_before_any_update():
 def rollout(tiny_model_dir):
     """A module attached to a Trainer whose optimizer records gradients, and one real rollout of two
     cases x G = 5 (two turns) to update on."""
-    from grpodx.case_sources import case_source
+    from grpodx.cases.sources import case_source
 
     module = DiagnosisGRPO(doctor=DoctorConfig(model=tiny_model_dir, max_new_tokens=8, lora_rank=4, lora_alpha=8,
                                                temperature=0.7),

@@ -6,10 +6,13 @@ import os
 import subprocess
 import sys
 
+import pytest
 import torch
 
 from tests.conftest import ROOT
 from tests.gradients import attach_recording_trainer, update_gradient
+
+pytestmark = pytest.mark.slow  # two training processes each
 
 
 def test_ddp_on_two_cpu_processes(tiny_model_dir, tmp_path):
@@ -65,3 +68,58 @@ def _one_process_gradient(tiny_model_dir, tmp_path, step) -> torch.Tensor:
     rewards, valid = module._rewards(episodes)
     gradient, _ = update_gradient(module, episodes, rewards, valid)
     return gradient
+
+
+def test_ddp_warm_start_gradient_is_the_one_process_gradient(tiny_model_dir, tmp_path):
+    """Each rank divides by the whole step's doctor tokens and the gradients are summed: ranks whose
+    demonstrations differ in length still make exactly the one-process update (a per-rank mean,
+    averaged, would weigh the shorter rank's tokens more)."""
+    demonstrations = _kb_demonstrations(tiny_model_dir, tmp_path / "kb.jsonl")
+    env = {**os.environ, "GRPODX_PROBE_DIR": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "train.py", "fit", "--config", "configs/warmstart.yaml",
+         "--trainer.strategy", "ddp", "--trainer.devices", "2", "--trainer.accelerator", "cpu",
+         "--trainer.max_steps", "1", "--trainer.logger.init_args.save_dir", str(tmp_path / "runs"),
+         "--trainer.callbacks+=tests.ddp_probe.WeightProbe", "--model.init_args.doctor.model", tiny_model_dir,
+         "--model.init_args.doctor.max_new_tokens", "8", "--model.init_args.optimizer.max_grad_norm", "1e9",
+         "--data.init_args.demonstrations", str(demonstrations), "--data.init_args.batch_size", "1",
+         "--data.init_args.val_size", "2", "--transcripts.console", "false", "--progress.enabled", "false"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    played = [_load(tmp_path, "episodes", r, 0) for r in (0, 1)]
+    lengths = [sum(len(t.text) for d in p for t in d.turns) for p in played]
+    assert lengths[0] != lengths[1]  # the ranks' token counts differ, so the weighting matters
+    ddp = _ddp_gradient(tmp_path, 0)
+    assert ddp.abs().max() > 1e-6
+    torch.testing.assert_close(ddp, _one_process_warm_start_gradient(tiny_model_dir, tmp_path, played[0] + played[1]),
+                               rtol=1e-4, atol=1e-8)
+
+
+def _kb_demonstrations(tiny_model_dir, path):
+    import random
+
+    from grpodx.demonstrations import BayesPlayer, bayes_doctor, token_budget
+    from grpodx.judges import OfflineJudge
+    from grpodx.patients import OfflinePatient
+
+    source, doctor, bank = bayes_doctor("kb")
+    player = BayesPlayer(doctor, bank, OfflinePatient(), OfflineJudge(), fits=token_budget(tiny_model_dir, 64))
+    demonstrations = player.play([source.train_case(i, 0) for i in range(4)], "kb", random.Random(0))
+    path.write_text("".join(d.to_json() + "\n" for d in demonstrations))
+    return path
+
+
+def _one_process_warm_start_gradient(tiny_model_dir, tmp_path, demonstrations) -> torch.Tensor:
+    """Cross-entropy per doctor token over both ranks' demonstrations, in one process."""
+    from grpodx.doctor import DoctorConfig
+    from grpodx.warm_start import WarmStart, demonstration_rows
+
+    module = WarmStart(doctor=DoctorConfig(model=tiny_model_dir, max_new_tokens=8, lora_rank=16, lora_alpha=32,
+                                           dtype="float32"))
+    module.configure_model()
+    assert not module.load_state_dict(_load(tmp_path, "weights", 0, 0), strict=False).unexpected_keys
+    rows = demonstration_rows(demonstrations, module.policy)
+    nll = -torch.cat([log_probs() for log_probs in module.demonstration_log_probs(rows)]).sum()
+    (nll / sum(r.num_completion_tokens for r in rows)).backward()
+    trainable = [p for p in module.parameters() if p.requires_grad]
+    return torch.cat([p.grad.flatten() for p in trainable])

@@ -11,8 +11,8 @@ from grpodx.episode import DoctorTurn, Episode, PatientReply
 from grpodx.errors import ConfigError
 from grpodx.judges import OpenAIJudge
 from grpodx.judges.judge_prompt import labelled_score
-from grpodx.knowledge import sample_case
-from tests.fake_openai_server import Scripted, fake_openai, retry_soon  # noqa: F401 (fixture)
+from grpodx.cases.knowledge import sample_case
+from tests.fake_openai_server import Scripted, retry_soon
 
 LATENCY_S, N_EPISODES = 0.25, 12
 REFUSED = Scripted(status=400, raw_body=json.dumps({"error": {"message": "response_format is not supported"}}))

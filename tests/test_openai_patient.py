@@ -7,12 +7,12 @@ import pytest
 
 from grpodx.api import shared_ledger
 from grpodx.errors import ConfigError
-from grpodx.knowledge import sample_case
+from grpodx.cases.knowledge import sample_case
 from grpodx.patients import OpenAIPatient
-from grpodx.patients.base import mentions
+from grpodx.cases.names import mentions
 from grpodx.patients.openai_patient import LEAK_NOTE
 from grpodx.patients.questions import over_budget_line
-from tests.fake_openai_server import Scripted, fake_openai, retry_soon  # noqa: F401 (fixture)
+from tests.fake_openai_server import Scripted, retry_soon
 
 KEY = "sk-test-patient-0123456789"
 LATENCY_S, N_EPISODES = 0.25, 16

@@ -11,6 +11,8 @@ import pytest
 from tests.conftest import ROOT
 from tests.fake_openai_server import FakeOpenAIServer, Scripted, default_route
 
+pytestmark = pytest.mark.slow  # train.py fit in a subprocess
+
 SECRET = "sk-test-DO-NOT-WRITE-api-0123456789"
 API_TAGS = {"api/patient_tokens", "api/judge_tokens", "api/latency_p50", "api/cost_usd"}
 

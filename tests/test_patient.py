@@ -10,7 +10,7 @@ from bench.name_sweep import PHRASINGS, kb_world, sweep
 from grpodx.episode import DoctorTurn, Episode
 from grpodx.errors import ConfigError
 from grpodx.judges import OfflineJudge
-from grpodx.knowledge import sample_case
+from grpodx.cases.knowledge import sample_case
 from grpodx.patients import OfflinePatient
 from grpodx.patients.condition_names import knowledge_base_world
 from grpodx.patients.offline import DONT_KNOW_DIAGNOSIS, NOT_KNOWN_HISTORY, questions_in

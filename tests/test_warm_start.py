@@ -13,12 +13,12 @@ from lightning.pytorch.loggers import TensorBoardLogger
 from safetensors.torch import load_file
 
 from callbacks import AdapterCheckpoint, RewardMetrics, TranscriptLogger, ValidateAtEnd
-from grpodx.case_sources import case_source
+from grpodx.cases.sources import case_source
 from grpodx.demonstration_data import DemonstrationDataModule
-from grpodx.demonstrations import Demonstration, DemonstrationTurn, ReferencePlayer, reference_doctor, token_budget
+from grpodx.demonstrations import Demonstration, DemonstrationTurn, BayesPlayer, bayes_doctor, token_budget
 from grpodx.doctor import Doctor, DoctorConfig
 from grpodx.doctor.loading import load_doctor_model
-from grpodx.doctor.prompting import doctor_messages
+from grpodx.doctor.prompting import conversation_messages
 from grpodx.errors import ConfigError
 from grpodx.judges import OfflineJudge
 from grpodx.module import DiagnosisGRPO
@@ -33,9 +33,9 @@ TINY_LORA = {"lora_rank": 4, "lora_alpha": 8}
 
 @pytest.fixture(scope="module")
 def kb_demonstrations(tmp_path_factory, tiny_model_dir):
-    """Eight reference-doctor episodes on `kb` training cases, written as the command writes them."""
-    source, doctor, bank = reference_doctor("kb")
-    player = ReferencePlayer(doctor, bank, OfflinePatient(), OfflineJudge(), fits=token_budget(tiny_model_dir, 64))
+    """Eight naive-bayes-doctor episodes on `kb` training cases, written as the command writes them."""
+    source, doctor, bank = bayes_doctor("kb")
+    player = BayesPlayer(doctor, bank, OfflinePatient(), OfflineJudge(), fits=token_budget(tiny_model_dir, 64))
     demonstrations = player.play([source.train_case(i, 0) for i in range(8)], "kb", random.Random(0))
     path = tmp_path_factory.mktemp("demos") / "kb.jsonl"
     path.write_text("".join(d.to_json() + "\n" for d in demonstrations))
@@ -53,8 +53,8 @@ def test_rows_are_the_doctor_turns_in_the_exact_prompt_it_sees(tiny_doctor):
     tokenizer = tiny_doctor.tokenizer
     history = [("Any fever?", "Yes, a fever."), ("Any cough?", "No.")]
     for t, (row, turn) in enumerate(zip(rows, turns)):
-        # the environment's prompt: doctor_messages over the visible history, last-turn note on the last
-        expected = tiny_doctor.prompt_ids(doctor_messages(case, history[:t], turn.last_turn))
+        # the environment's prompt: conversation_messages over the visible history, last-turn note on the last
+        expected = tiny_doctor.prompt_ids(conversation_messages(case.opening_statement, history[:t], turn.last_turn))
         assert row.ids[:row.completion_start] == expected
         prompt_text = tokenizer.decode(expected)
         assert "SECRET" not in prompt_text  # earlier <reason> blocks never re-enter the context

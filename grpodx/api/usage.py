@@ -24,7 +24,7 @@ class CallRecord:
 class UsageLedger:
     """Collects CallRecords until `drain`, which returns the step's totals as log metrics.
 
-    The module merges every party's `drain_usage()` into one dict, so the patient and the judge
+    callbacks.ApiUsage merges every party's `drain_usage()` into one dict, so the patient and the judge
     record into one shared ledger: whichever drains first reports the step (latency p50 and cost
     over all calls), and the other finds it empty and returns {}. Calls made during validation are
     reported with the next training step.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 
 import torch
 import transformers
@@ -96,11 +96,8 @@ class Doctor(nn.Module):
         return self.tokenizer.decode(ids, skip_special_tokens=True)
 
     def turn_cache(self) -> TurnCache | None:
-        """A fresh cross-turn KV cache for one rollout, or None where it is switched off or the
-        backend samples its own way (Unsloth patches `generate`)."""
-        if self.config.reuse_kv_cache and self.config.backend == "transformers":
-            return TurnCache()
-        return None
+        """A fresh cross-turn KV cache for one rollout (None where it is switched off)."""
+        return TurnCache() if self.config.reuse_kv_cache else None
 
     @torch.no_grad()
     def sample(self, prompts: list[list[int]], greedy: bool = False, turn_cache: TurnCache | None = None,
@@ -151,7 +148,7 @@ class Doctor(nn.Module):
         """Fold the LoRA weights into the base for generation (1.5x faster decoding on CPU), then put
         back the exact original base weights: unmerging by subtraction in bf16 would let rounding
         errors accumulate over thousands of steps. The base is frozen, so one snapshot serves all."""
-        if not self.config.merge_for_rollout or self.config.backend != "transformers":
+        if not self.config.merge_for_rollout:
             yield
             return
         from peft.tuners.lora import LoraLayer
@@ -180,25 +177,15 @@ class Doctor(nn.Module):
                     layer.get_base_layer().weight.copy_(original)
 
     def _decode_attention(self):
-        if self.config.backend != "transformers":
-            return nullcontext()
         return cpu_decode_attention(self.model)
 
     @contextmanager
     def _inference_mode(self):
         was_training = self.model.training
         self.model.eval()
-        if self.config.backend == "unsloth":
-            from unsloth import FastLanguageModel
-
-            FastLanguageModel.for_inference(self.model)
         try:
             yield
         finally:
-            if self.config.backend == "unsloth":
-                from unsloth import FastLanguageModel
-
-                FastLanguageModel.for_training(self.model)
             self.model.train(was_training)
 
     def hidden_states(self, input_ids: Tensor, attention_mask: Tensor) -> Tensor:

@@ -6,7 +6,6 @@ doctor is told to commit to a final diagnosis.
 
 from __future__ import annotations
 
-from grpodx.cases import Case
 
 SYSTEM_PROMPT = (
     "You are a careful doctor talking with a patient. Find out what illness they have by asking "
@@ -19,19 +18,14 @@ LAST_TURN = ("This is your last turn. Give your reasoning in <reason>...</reason
              "'Final diagnosis: <name of the condition>'.")
 
 
-def doctor_messages(case: Case, visible_history: list[tuple[str, str]], last_turn: bool) -> list[dict]:
-    """Chat messages for the doctor's next turn.
+def conversation_messages(opening_statement: str, visible_history: list[tuple[str, str]],
+                          last_turn: bool) -> list[dict]:
+    """Chat messages for the doctor's next turn, from the patient's opening words: training, the
+    warm start and the interactive chat (where a person is the patient) share this one rule.
 
     `visible_history` holds (doctor visible text, patient reply) pairs: hidden reasoning never
     re-enters the context, and the hidden diagnosis is never in it.
     """
-    return conversation_messages(case.opening_statement, visible_history, last_turn)
-
-
-def conversation_messages(opening_statement: str, visible_history: list[tuple[str, str]],
-                          last_turn: bool) -> list[dict]:
-    """The same messages from the patient's own opening words: training and the interactive chat
-    (where a person is the patient) share one prompt rule."""
     messages = [{"role": "system", "content": SYSTEM_PROMPT},
                 {"role": "user", "content": opening_statement}]
     for doctor_text, patient_text in visible_history:

@@ -10,7 +10,8 @@ from pathlib import Path
 import torch
 
 from grpodx.doctor.config import DEFAULT_MODEL, DoctorConfig
-from grpodx.doctor.loading import load_base_model, load_doctor_model
+from grpodx.doctor import load_doctor
+from grpodx.doctor.loading import load_base_model
 from grpodx.doctor.policy import Doctor
 from grpodx.errors import ConfigError
 
@@ -90,7 +91,7 @@ def restore_doctor(model: str | None = None, adapter: str | None = None, saved: 
     if adapter:
         doctor = _with_adapter(config, adapter)
     else:  # a fresh LoRA adapter starts with B = 0: exactly the base model until weights load
-        doctor = Doctor(*load_doctor_model(config), config)
+        doctor = load_doctor(config)
         if saved:
             load_lora_weights(doctor, saved, prefix=POLICY_PREFIX)
     doctor.eval()

@@ -36,7 +36,6 @@ class TurnCache:
     keys: list = field(default_factory=list)
     reused_tokens: int = 0  # prompt tokens served from the cache instead of prefilled
     prefilled_tokens: int = 0
-    prefill_positions: int = 0  # rows x new columns actually run, padding included
 
     def inputs(self, keys: list, prompts: list[list[int]], pad: int) -> tuple[Tensor, Tensor, object | None]:
         """Token ids, attention mask and cache for this turn's `generate` call."""
@@ -44,7 +43,6 @@ class TurnCache:
             self.cache = None
             ids, mask = left_padded(prompts, pad)
             self.prefilled_tokens += sum(map(len, prompts))
-            self.prefill_positions += ids.numel()
             return ids, mask, None
         rows = [self.keys.index(k) for k in keys]
         self.cache.batch_select_indices(torch.tensor(rows))
@@ -60,7 +58,6 @@ class TurnCache:
             self.reused_tokens += keep
         self.prefilled_tokens += sum(map(len, suffixes))
         new_ids, new_mask = left_padded(suffixes, pad)
-        self.prefill_positions += new_ids.numel()
         return torch.cat([old_ids, new_ids], 1), torch.cat([old_mask, new_mask], 1), self.cache
 
     def share_prefill(self, prefill, keys: list, prompts: list[list[int]], pad: int) -> None:
@@ -79,7 +76,6 @@ class TurnCache:
         self.prompts, self.keys = [list(p[:-1]) for p in prompts], list(keys)
         computed = sum(map(len, heads))
         self.prefilled_tokens += computed
-        self.prefill_positions += ids.numel()
         self.reused_tokens -= computed  # `inputs` counts every row's head as reused; the distinct ones were encoded
 
     def keep(self, keys: list, prompts: list[list[int]], ids: Tensor, mask: Tensor, cache) -> None:

@@ -15,6 +15,10 @@ class Judge:
     def score_batch(self, episodes: list[Episode]) -> list[Score]:
         return [self.score(e) for e in episodes]
 
+    def drain_usage(self) -> dict[str, float]:
+        """API accounting since the last call, as log metrics (callbacks.ApiUsage); none offline."""
+        return {}
+
 
 def weighted_reward(parts: dict[str, float], weights: dict[str, float]) -> float:
     """Combine parts in [0, 1] by config weights into a reward in [0, 1]."""

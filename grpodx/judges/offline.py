@@ -6,7 +6,7 @@ from grpodx.episode import Episode, Score
 from grpodx.errors import ConfigError
 from grpodx.judges.base import Judge, validate_weights, weighted_reward
 from grpodx.judges.diagnosis_credit import DiagnosisCredit, diagnosis_credit
-from grpodx.knowledge import embedded_knowledge_base
+from grpodx.cases.knowledge import embedded_knowledge_base
 
 PARTS = ("diagnosis", "final_given", "format", "findings")
 

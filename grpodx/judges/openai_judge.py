@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from grpodx.api import APICallError, ChatClient, ChatSession, Endpoint, PriceTable, StructuredOutput
 from grpodx.episode import Episode, Score
 from grpodx.judges.base import Judge, validate_weights, weighted_reward
-from grpodx.judges.diagnosis_credit import DiagnosisCredit, diagnosis_credit, read_answer
+from grpodx.judges.diagnosis_credit import DiagnosisCredit, diagnosis_credit
+from grpodx.cases.names import read_answer
 from grpodx.judges.judge_prompt import addresses_the_grader, judge_messages, labelled_score
-from grpodx.knowledge import embedded_knowledge_base
+from grpodx.cases.knowledge import embedded_knowledge_base
 
 FIELD = "model.init_args.judge.init_args"
 # JSON key the judge fills -> the Score part it becomes

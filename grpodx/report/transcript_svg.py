@@ -13,6 +13,8 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.text import Text
 
+from grpodx.errors import ConfigError, one_line_errors
+
 
 def transcript_text(record: dict) -> Text:
     """Patient and doctor turns, hidden reasoning dimmed and labelled, the judge's breakdown last."""
@@ -33,14 +35,27 @@ def transcript_text(record: dict) -> Text:
     return text
 
 
+def _record(path: str, index: int) -> dict:
+    try:
+        with open(path) as handle:
+            records = [json.loads(line) for line in handle if line.strip()]
+    except (OSError, ValueError) as error:
+        raise ConfigError("transcripts", f"cannot read {path!r} ({type(error).__name__})",
+                          "give a transcripts.jsonl written during training") from error
+    if not -len(records) <= index < len(records):
+        raise ConfigError("--index", f"{path!r} holds {len(records)} records, no index {index}",
+                          f"give --index from 0 to {len(records) - 1}")
+    return records[index]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("transcripts", help="a transcripts.jsonl written during training")
     parser.add_argument("out", help="the SVG file to write")
     parser.add_argument("--index", type=int, default=0, help="which record (0 = first)")
     args = parser.parse_args(argv)
-    with open(args.transcripts) as handle:
-        record = [json.loads(line) for line in handle if line.strip()][args.index]
+    with one_line_errors("python -m grpodx.report.transcript_svg --help"):
+        record = _record(args.transcripts, args.index)
     console = Console(record=True, width=100, file=io.StringIO())
     title = f"hidden: {record['hidden_diagnosis']} ({record['icd10']}), step {record['step']}"
     console.print(Panel(transcript_text(record), title=title))

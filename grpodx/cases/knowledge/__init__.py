@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 import random
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from grpodx.cases import Case, Finding
+from grpodx.cases.case import Case, Finding
+from grpodx.cases.names import normalise_name
 
 KNOWLEDGE_DIR = Path(__file__).parent
 
@@ -58,16 +58,6 @@ class KnowledgeBase:
 
     def _by_name(self) -> dict[str, Condition]:
         return _name_index(self)
-
-
-def normalise_name(text: str) -> str:
-    """Lower-case, drop punctuation and filler words so 'Possible GERD.' matches 'gerd'."""
-    text = re.sub(r"[^a-z0-9 ]+", " ", text.lower())
-    words = [w for w in text.split() if w not in _FILLER]
-    return " ".join(words)
-
-
-_FILLER = {"possible", "probable", "likely", "suspected", "acute", "an", "a", "the", "of", "probably"}
 
 
 @lru_cache(maxsize=None)

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from grpodx.ddxplus.release import FIELD, Release, normalise_icd10
+from grpodx.cases.ddxplus.release import FIELD, Release, normalise_icd10
 from grpodx.errors import ConfigError
 
 KB_FILE = "kb_en.json"

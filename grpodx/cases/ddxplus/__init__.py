@@ -4,12 +4,12 @@
 turns a record into a Case in the patient's words, `sampler` draws new patients from kb_en.json.
 """
 
-from grpodx.ddxplus.case_builder import CaseBuilder
-from grpodx.ddxplus.files import DDXPlusFiles, locate
-from grpodx.ddxplus.pathology_kb import PathologyEntry, load_pathology_kb
-from grpodx.ddxplus.records import PatientFile, PatientRecord
-from grpodx.ddxplus.release import Evidence, Pathology, Release, load_release
-from grpodx.ddxplus.sampler import sample_record
+from grpodx.cases.ddxplus.case_builder import CaseBuilder
+from grpodx.cases.ddxplus.files import DDXPlusFiles, locate
+from grpodx.cases.ddxplus.pathology_kb import PathologyEntry, load_pathology_kb
+from grpodx.cases.ddxplus.records import PatientFile, PatientRecord
+from grpodx.cases.ddxplus.release import Evidence, Pathology, Release, load_release
+from grpodx.cases.ddxplus.sampler import sample_record
 
 __all__ = ["CaseBuilder", "DDXPlusFiles", "Evidence", "Pathology", "PathologyEntry", "PatientFile",
            "PatientRecord", "Release", "load_pathology_kb", "load_release", "locate", "sample_record"]

@@ -9,14 +9,13 @@ What the patient knows (decided here, documented in the README):
 
 from __future__ import annotations
 
-from grpodx.case_vocabulary import CaseWithVocabulary
-from grpodx.cases import Finding
-from grpodx.ddxplus.cues import CUES, MISLEADING_QUESTIONS
-from grpodx.ddxplus.pathology_kb import PathologyEntry, organ_system_of
-from grpodx.ddxplus.phrasing import value_sentence, yes_no_sentences
-from grpodx.ddxplus.records import PatientRecord
-from grpodx.ddxplus.release import Evidence, Release
-from grpodx.patients.base import mentions
+from grpodx.cases.case import Case, Finding
+from grpodx.cases.ddxplus.cues import CUES, MISLEADING_QUESTIONS
+from grpodx.cases.ddxplus.pathology_kb import PathologyEntry, organ_system_of
+from grpodx.cases.ddxplus.phrasing import value_sentence, yes_no_sentences
+from grpodx.cases.ddxplus.records import PatientRecord
+from grpodx.cases.ddxplus.release import Evidence, Release
+from grpodx.cases.names import mentions
 
 NOT_WELL = "I haven't been feeling well."
 _NOT_DIAGNOSES = {"viremia", "viral syndrome", "typical viremic syndrome"}  # too vague to count as the answer
@@ -89,7 +88,7 @@ class CaseBuilder:
                 return sentence
         return NOT_WELL
 
-    def case(self, record: PatientRecord, case_id: str) -> CaseWithVocabulary:
+    def case(self, record: PatientRecord, case_id: str) -> Case:
         pathology = self.release.pathologies[record.pathology]
         entry = self.pathology_kb.get(record.pathology)
         present, absent = [], []
@@ -107,7 +106,7 @@ class CaseBuilder:
         key_findings = tuple(c for c in pathology.symptoms
                              if c in present_ids and self.release.evidences[c].parent is None)
         aliases = self.aliases(record.pathology)
-        return CaseWithVocabulary(
+        return Case(
             case_id=case_id, hidden_diagnosis=record.pathology, icd10=pathology.icd10,
             organ_system=entry.organ_system if entry else organ_system_of(pathology.icd10),
             age=record.age, sex=record.sex,

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import random
 
-from grpodx.ddxplus.pathology_kb import PathologyEntry
-from grpodx.ddxplus.records import PatientRecord
-from grpodx.ddxplus.release import Release
+from grpodx.cases.ddxplus.pathology_kb import PathologyEntry
+from grpodx.cases.ddxplus.records import PatientRecord
+from grpodx.cases.ddxplus.release import Release
 
 AGE_RANGE = (18, 85)
 PAEDIATRIC_AGES = {"Croup": (1, 6), "Bronchiolitis": (0, 2)}  # general medical knowledge

@@ -23,11 +23,11 @@ import re
 from pathlib import Path
 
 from grpodx.cases import Case, Finding
-from grpodx.ddxplus.pathology_kb import organ_system_of
-from grpodx.ddxplus.release import normalise_icd10
+from grpodx.cases.ddxplus.pathology_kb import organ_system_of
+from grpodx.cases.ddxplus.release import normalise_icd10
 from grpodx.errors import ConfigError
-from grpodx.knowledge import KnowledgeBase, embedded_knowledge_base
-from grpodx.patients.base import mentions
+from grpodx.cases.knowledge import KnowledgeBase, embedded_knowledge_base
+from grpodx.cases.names import mentions
 
 FIELD = "data.init_args.cases"
 REQUIRED = ("diagnosis", "age", "sex", "opening_complaint", "present")
@@ -121,7 +121,7 @@ def read_vignettes(path: Path | str, kb: KnowledgeBase | None = None) -> list[Ca
             cases.append(vignette_case(json.loads(line), f"{path.stem}-{number}", kb))
         except ValueError as error:  # json.JSONDecodeError is a ValueError
             raise ConfigError(FIELD, f"{path}:{number}: {error}",
-                              "fix that line; the format is in grpodx/vignettes.py and the README") from error
+                              "fix that line; the format is in grpodx/cases/vignettes.py and the README") from error
     if not cases:
         raise ConfigError(FIELD, f"{path} holds no vignettes", "add one JSON object per line")
     return cases

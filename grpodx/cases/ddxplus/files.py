@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from grpodx.ddxplus.pathology_kb import KB_FILE
-from grpodx.ddxplus.release import CONDITIONS_FILE, EVIDENCES_FILE, FIELD
+from grpodx.cases.ddxplus.pathology_kb import KB_FILE
+from grpodx.cases.ddxplus.release import CONDITIONS_FILE, EVIDENCES_FILE, FIELD
 from grpodx.errors import ConfigError
 
 

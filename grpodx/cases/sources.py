@@ -4,7 +4,7 @@
 - `ddxplus:PATH`: DDXPlus patients replayed as recorded (PATH = a patients CSV, or a folder holding
   one CSV plus release_conditions.json and release_evidences.json);
 - `ddxplus-sample:PATH`: new DDXPlus-style patients drawn from PATH/kb_en.json's statistics;
-- `jsonl:PATH`: the user's own vignettes, one JSON object per line (format: grpodx/vignettes.py).
+- `jsonl:PATH`: the user's own vignettes, one JSON object per line (format: grpodx/cases/vignettes.py).
 
 Training and held-out cases never overlap: sampled sources use separately seeded streams, replayed
 ones hold out a fixed slice and cycle the training stream through the rest, reshuffled every pass.
@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Callable
 
 from grpodx.cases import Case
-from grpodx.ddxplus import CaseBuilder, PatientFile, load_pathology_kb, load_release, locate, sample_record
+from grpodx.cases.ddxplus import CaseBuilder, PatientFile, load_pathology_kb, load_release, locate, sample_record
 from grpodx.errors import ConfigError
-from grpodx.knowledge import KnowledgeBase, embedded_knowledge_base, sample_case
-from grpodx.vignettes import read_vignettes
+from grpodx.cases.knowledge import KnowledgeBase, embedded_knowledge_base, sample_case
+from grpodx.cases.vignettes import read_vignettes
 
 FIELD = "data.init_args.cases"
 FORMS = "use 'kb', 'ddxplus:PATH', 'ddxplus-sample:PATH' or 'jsonl:PATH'"
@@ -44,7 +44,7 @@ class KnowledgeBaseCases(CaseSource):
     def __init__(self, kb: KnowledgeBase):
         if not kb.conditions:
             raise ConfigError(FIELD, "the knowledge base has no conditions",
-                              "add conditions to grpodx/knowledge/conditions/*.json")
+                              "add conditions to grpodx/cases/knowledge/conditions/*.json")
         self.kb = kb
 
     def train_case(self, index: int, seed: int) -> Case:
@@ -94,7 +94,7 @@ class ReplayedCases(CaseSource):
 
 
 class SampledDDXPlusCases(CaseSource):
-    """New patients drawn from kb_en.json (see grpodx/ddxplus/sampler.py)."""
+    """New patients drawn from kb_en.json (see grpodx/cases/ddxplus/sampler.py)."""
 
     def __init__(self, path: str):
         files = locate(path, need_patients=False, need_kb=True)

@@ -35,6 +35,15 @@ class Case:
     key_findings: tuple[str, ...]
     aliases: tuple[str, ...] = ()
     differential: tuple[str, ...] = field(default=())
+    # What the case's SOURCE knows, shared by all its cases (so carrying it costs nothing per case);
+    # empty for the embedded knowledge base, whose patient uses the defaults:
+    # - vocabulary: every finding the source can ask about. A patient answers "I'm not sure" to a
+    #   question about a finding this case does not record; to tell it from one it does not
+    #   understand at all, it must know them all (DDXPlus: every evidence of release_evidences.json).
+    # - condition_names: every condition of the source as (name, *aliases): a patient treats a
+    #   question naming any of them alike, whichever is hidden.
+    vocabulary: tuple[Finding, ...] = field(default=(), repr=False, compare=False)
+    condition_names: tuple[tuple[str, ...], ...] = field(default=(), repr=False, compare=False)
 
     @property
     def opening_statement(self) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from grpodx.ddxplus.release import Evidence
+from grpodx.cases.ddxplus.release import Evidence
 
 # (yes, no) sentences, in the project's words, where turning the question around reads badly.
 _OWN_WORDS: dict[str, tuple[str, str]] = {

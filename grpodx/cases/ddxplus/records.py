@@ -13,7 +13,7 @@ from array import array
 from dataclasses import dataclass
 from pathlib import Path
 
-from grpodx.ddxplus.release import FIELD, Release
+from grpodx.cases.ddxplus.release import FIELD, Release
 from grpodx.errors import ConfigError
 
 COLUMNS = ("AGE", "DIFFERENTIAL_DIAGNOSIS", "SEX", "PATHOLOGY", "EVIDENCES", "INITIAL_EVIDENCE")
