@@ -8,7 +8,7 @@ from torchmetrics import MeanMetric
 
 from grpodx.episode_metrics import episode_values, scored
 
-KEYS = ("reward", "accuracy", "top3", "partial_credit", "turns", "questions", "format", "no_final", "multi_answer")
+KEYS = ("reward", "accuracy", "top3", "partial_credit", "turns", "questions", "tests", "format", "no_final", "multi_answer")
 
 
 class RewardMetrics(L.Callback):

@@ -49,6 +49,7 @@ class CaseDataModule(L.LightningDataModule):
             raise ConfigError("data.init_args.batch_size", f"must be >= 1, got {batch_size}", "use e.g. 4")
         if val_size < 1 or val_batch_size < 1:
             raise ConfigError("data.init_args.val_size", "val_size and val_batch_size must be >= 1", "use 16 and 8")
+        self.cases = cases  # the reference, as given (reports name what they evaluated)
         self.source = case_source(cases)
         self.batch_size, self.val_size, self.val_batch_size, self.seed = batch_size, val_size, val_batch_size, seed
         self.next_batch = 0

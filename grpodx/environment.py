@@ -6,10 +6,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from grpodx import measurements
 from grpodx.cases import Case
 from grpodx.dialogue import differential, final_diagnosis
 from grpodx.doctor.turns import Conversations, Seat, TurnTaker
-from grpodx.episode import Episode
+from grpodx.episode import Episode, PatientReply
 from grpodx.judges.base import Judge
 from grpodx.patients.base import Patient
 
@@ -58,12 +59,7 @@ class DiagnosisEnvironment:
             self._doctor_turn(conversations, active, last_turn=turn == self.max_turns - 1, greedy=greedy,
                               stats=stats)
             waiting = [e for e in active if not e.finished and turn < self.max_turns - 1]
-            started = time.perf_counter()
-            replies = self.patient.reply_batch([e.case for e in waiting], [e.doctor_turns[-1].visible_text for e in waiting],
-                                               [e.patient_view() for e in waiting])
-            stats.patient_seconds += time.perf_counter() - started
-            for episode, reply in zip(waiting, replies):
-                episode.patient_replies.append(reply)
+            self._answer(waiting, stats)
         stats.prompt_tokens_encoded, stats.prompt_tokens_reused = conversations.prompt_tokens
         started = time.perf_counter()
         to_score = [e for e in episodes if not e.failed]
@@ -71,6 +67,21 @@ class DiagnosisEnvironment:
             episode.score = score
         stats.judge_seconds += time.perf_counter() - started
         return episodes, stats
+
+    def _answer(self, waiting: list[Episode], stats: RolloutStats) -> None:
+        """The patient answers its part of each turn; examination and test requests are answered
+        from the record (grpodx.measurements), within the same per-turn budget, unseen by the patient."""
+        budget = self.patient.max_questions_per_turn
+        routed = [measurements.route(e.doctor_turns[-1].visible_text, budget) for e in waiting]
+        asking = [i for i, r in enumerate(routed) if r.patient_text.strip() or not r.requests]
+        started = time.perf_counter()
+        replies = self.patient.reply_batch([waiting[i].case for i in asking], [routed[i].patient_text for i in asking],
+                                           [waiting[i].patient_view() for i in asking])
+        stats.patient_seconds += time.perf_counter() - started
+        answered = dict(zip(asking, replies))
+        for i, (episode, turn) in enumerate(zip(waiting, routed)):
+            episode.patient_replies.append(answered.get(i, PatientReply("")))  # only tests asked: the patient is silent
+            episode.measurements.append(measurements.answer(episode.case, turn, budget))
 
     def _doctor_turn(self, conversations: Conversations, active: list[Episode], last_turn: bool, greedy: bool,
                      stats: RolloutStats) -> None:

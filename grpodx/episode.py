@@ -31,6 +31,16 @@ class PatientReply:
 
 
 @dataclass(frozen=True)
+class MeasurementReply:
+    """What the examinations and tests said to the doctor's requests in one turn (grpodx.measurements):
+    empty when nothing was requested; `tests` requests answered, `dropped` left over the budget."""
+
+    text: str = ""
+    tests: int = 0
+    dropped: int = 0
+
+
+@dataclass(frozen=True)
 class DoctorTurn:
     """One sampled doctor turn: the exact prompt and sampled token ids, and the split text."""
 
@@ -64,26 +74,35 @@ class Dialogue:
     def reply_texts(self) -> list[str]:
         raise NotImplementedError
 
+    def result_texts(self) -> list[str]:
+        """Examination and test results per answered turn ("" where none): the doctor's, never the patient's."""
+        return []
+
     def visible_history(self) -> list[tuple[str, str]]:
-        """The doctor's view: (its visible text, the reply) pairs; its hidden reasoning never re-enters."""
-        return [(t.visible_text, r) for t, r in zip(self.doctor_turns, self.reply_texts())]
+        """The doctor's view: (its visible text, the reply and any results) pairs; its hidden reasoning
+        never re-enters."""
+        results = self.result_texts()
+        return [(t.visible_text, _joined(r, results[i] if i < len(results) else ""))
+                for i, (t, r) in enumerate(zip(self.doctor_turns, self.reply_texts()))]
 
     def patient_view(self) -> list[dict]:
         """What the patient may know of the conversation: visible text only, never reasoning."""
         view = [{"role": "patient", "text": self.opening_statement}]
-        for doctor_text, patient_text in self.visible_history():
-            view += [{"role": "doctor", "text": doctor_text}, {"role": "patient", "text": patient_text}]
+        for turn, patient_text in zip(self.doctor_turns, self.reply_texts()):
+            view += [{"role": "doctor", "text": turn.visible_text}, {"role": "patient", "text": patient_text}]
         return view
 
     def transcript(self) -> list[dict]:
         """The judge's and the reader's view (JSON-ready): every turn, the doctor's reasoning apart."""
         lines = [{"role": "patient", "text": self.opening_statement}]
-        replies = self.reply_texts()
+        replies, results = self.reply_texts(), self.result_texts()
         for i, turn in enumerate(self.doctor_turns):
             lines.append({"role": "doctor", "text": turn.visible_text, "reasoning": turn.reasoning,
                           "well_formed": turn.well_formed, **self._doctor_details(turn)})
-            if i < len(replies):
+            if i < len(replies) and (replies[i] or not (i < len(results) and results[i])):
                 lines.append({"role": "patient", "text": replies[i], **self._reply_details(i)})
+            if i < len(results) and results[i]:
+                lines.append({"role": "results", "text": results[i]})
         return lines
 
     def _doctor_details(self, turn: DoctorTurn) -> dict:
@@ -101,6 +120,7 @@ class Episode(Dialogue):
     group: int
     doctor_turns: list[DoctorTurn] = field(default_factory=list)
     patient_replies: list[PatientReply] = field(default_factory=list)
+    measurements: list[MeasurementReply] = field(default_factory=list)  # one per answered turn
     final_diagnosis: str | None = None
     differential: list[str] = field(default_factory=list)
     score: Score | None = None
@@ -122,7 +142,12 @@ class Episode(Dialogue):
     def questions_asked(self) -> int:
         """Questions over the whole episode, as the patient counted them (published
         interactive-diagnosis results are quoted per number of questions)."""
-        return sum(r.questions for r in self.patient_replies)
+        return sum(r.questions for r in self.patient_replies) + sum(m.dropped for m in self.measurements)
+
+    @property
+    def tests_requested(self) -> int:
+        """Examinations and tests the doctor asked for (each also counted against the turn's budget)."""
+        return sum(m.tests for m in self.measurements)
 
     @property
     def opening_statement(self) -> str:
@@ -131,5 +156,13 @@ class Episode(Dialogue):
     def reply_texts(self) -> list[str]:
         return [r.text for r in self.patient_replies]
 
+    def result_texts(self) -> list[str]:
+        return [m.text for m in self.measurements]
+
     def _reply_details(self, index: int) -> dict:
         return {"matched": [m.__dict__ for m in self.patient_replies[index].matched]}
+
+
+def _joined(reply: str, results: str) -> str:
+    """What the doctor reads back after a turn: the patient's words, then the results on their own line."""
+    return "\n".join(part for part in (reply, f"[Results] {results}" if results else "") if part)

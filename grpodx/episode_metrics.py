@@ -25,11 +25,14 @@ def episode_values(episode: Episode) -> dict[str, float]:
     final = episode.final_diagnosis
     return {
         "reward": score.reward,
-        "accuracy": float(final is not None and names_match(final, episode.case)),
+        # AgentClinic's definition where its moderator judged a free-text answer (OpenAIJudge moderator)
+        "accuracy": float(final is not None and (names_match(final, episode.case)
+                                                 or score.diagnosis_level == "same_disease")),
         "top3": float(top_k_hit(episode, 3)),
         "partial_credit": score.parts.get("diagnosis", 0.0),
         "turns": float(len(turns)),
         "questions": float(episode.questions_asked),
+        "tests": float(episode.tests_requested),
         "format": sum(t.well_formed for t in turns) / len(turns) if turns else 0.0,
         "no_final": float(final is None),
         "multi_answer": float(is_multi_answer(final, episode.case)),

@@ -107,7 +107,7 @@ def evaluate(args: argparse.Namespace, overrides: list[str]) -> Path:
             results.append(run_held_out(module, cases, data.val_batch_size, data.seed, name, base,
                                         on_batch=lambda n, task=task: progress.advance(task, n)))
     context = ReportContext(Path(args.out).name, module.doctor_config.model, args.ckpt_path,
-                            saved.global_step if saved else 0, str(cli.config.get("data.cases", "?")), len(cases), data.seed,
+                            saved.global_step if saved else 0, str(getattr(data, "cases", "?")), len(cases), data.seed,
                             module.environment.max_turns, run_dirs)
     summary = write_report(Path(args.out), results, embedded_knowledge_base(), read_curves(run_dirs), context)
     console.print(metrics_table({r.name: policy_metrics(r.episodes) for r in results}))

@@ -66,3 +66,44 @@ def test_injected_words_leave_the_diagnosis_part_unchanged(local_openai_server, 
         clean = scores["clean"]
         assert (scores[name].failed, scores[name].parts, scores[name].reward) == (clean.failed, clean.parts, clean.reward)
         assert scores[name].injection and not clean.injection
+
+
+@pytest.mark.parametrize("mode", ["grounded", "free"])
+def test_a_train_py_fit_step_with_patient_and_judge_served_by_transformers_serve(local_openai_server, tiny_model_dir,
+                                                                                 tmp_path, mode):
+    """configs/local-server.yaml as documented, the server being `transformers serve` on the embedded
+    model: a full fit step (rollout, judge, update, validation, checkpoint) on real HTTP replies.
+    The 135M model rarely writes the free mode's disease-pick JSON; a pick it cannot read fails its
+    group's episodes (never a made-up case or reward), and the step still completes."""
+    import os
+    import subprocess
+    import sys
+
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    from tests.conftest import ROOT
+
+    server = local_openai_server
+    parties = [arg for party in ("patient", "judge") for arg in (
+        f"--model.{party}.init_args.base_url", server.base_url, f"--model.{party}.init_args.model", server.model,
+        f"--model.{party}.init_args.max_tokens", "48", f"--model.{party}.init_args.max_concurrency", "2")]
+    result = subprocess.run(
+        [sys.executable, "train.py", "fit", "--config", "configs/local-server.yaml", *parties,
+         "--model.patient.init_args.mode", mode, "--trainer.logger.init_args.save_dir", str(tmp_path),
+         "--transcripts.console", "false", "--progress.enabled", "false",
+         "--model.doctor.model", tiny_model_dir, "--model.doctor.dtype", "float32", "--model.doctor.max_new_tokens", "8",
+         "--data.batch_size", "1", "--model.group_size", "2", "--model.max_turns", "2", "--trainer.max_steps", "1",
+         "--data.val_size", "1"], cwd=ROOT, capture_output=True, text=True, timeout=900,
+        env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    run = tmp_path / "local-server" / "version_0"
+    assert (run / "checkpoints" / "last.ckpt").is_file()
+    events = EventAccumulator(str(run))
+    events.Reload()
+    tags = set(events.Tags()["scalars"])
+    assert events.Scalars("api/patient_tokens")[0].value > 0  # the server really answered the patient
+    failed = events.Scalars("train/failed_episodes")[0].value
+    if mode == "grounded" or failed < 2:  # episodes were played: the server judged them
+        assert events.Scalars("api/judge_tokens")[0].value > 0
+    # a judged episode has a reward; one whose call or reply failed is counted, never given one
+    assert "train/reward" in tags or failed == 2

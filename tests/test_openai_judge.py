@@ -66,6 +66,26 @@ def test_exact_answers_count_as_accurate(fake_openai, kb):
     assert _judge(fake_openai).score(_episode(kb, final=None)).diagnosis_level == "missing"
 
 
+@pytest.mark.parametrize("verdict, diagnosis, level, accurate", [
+    ("Yes.", 1.0, "same_disease", 1.0), ("No, they differ.", 0.5, "not_same_disease", 0.0)])
+def test_the_moderator_decides_whether_a_free_text_answer_is_the_same_disease(fake_openai, kb, verdict, diagnosis,
+                                                                               level, accurate):
+    """AgentClinic's moderator question, asked only for an answer the offline rule does not know."""
+    from grpodx.episode_metrics import episode_values
+
+    fake_openai.queue(Scripted(verdict))  # the moderator is asked first, then the judge (default route)
+    episode = _episode(kb)
+    episode.score = _judge(fake_openai, moderator=True).score(episode)
+    assert (episode.score.parts["diagnosis"], episode.score.diagnosis_level) == (diagnosis, level)
+    assert episode_values(episode)["accuracy"] == accurate
+    question = fake_openai.requests[0]["messages"][-1]["content"]
+    assert f'correct diagnosis: "{kb.conditions[0].name}"' in question and f'"{FREE_TEXT}"' in question
+    assert "Are these the same disease? Please respond only with Yes or No." in question
+    known = _episode(kb, final=kb.conditions[0].name)
+    _judge(fake_openai, moderator=True).score(known)  # a name the rule knows: no moderator call
+    assert len(fake_openai.requests) == 3
+
+
 def test_a_server_without_structured_output_gets_the_plain_question_and_a_labelled_score(fake_openai, kb):
     judge = _judge(fake_openai)
     fake_openai.queue(REFUSED, Scripted("I would give this a score of 0.7 overall."), Scripted("Score: 0.25"))

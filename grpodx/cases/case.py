@@ -44,10 +44,20 @@ class Case:
     #   question naming any of them alike, whichever is hidden.
     vocabulary: tuple[Finding, ...] = field(default=(), repr=False, compare=False)
     condition_names: tuple[tuple[str, ...], ...] = field(default=(), repr=False, compare=False)
+    # The record's examination findings and test results, each (path, value) with nested keys
+    # flattened ("Neurological_Examination / Reflexes", "Normal reflexes throughout."): answered by
+    # grpodx.measurements when the doctor asks, never told by the patient. Empty: "not available".
+    examinations: tuple[tuple[str, str], ...] = ()
+    tests: tuple[tuple[str, str], ...] = ()
+    # Who speaks, in the record's words, when age and sex alone would say it wrongly ("the mother of
+    # an 8-month-old boy"); empty: "a 54-year-old man".
+    speaker: str = ""
 
     @property
     def opening_statement(self) -> str:
         """The patient's first words: who they are and their chief complaint."""
+        if self.speaker:
+            return f"I am {self.speaker}. {self.opening_complaint}"
         person = {"female": "woman", "male": "man"}.get(self.sex, "person")
         return f"I am a {self.age}-year-old {person}. {self.opening_complaint}"
 

@@ -4,7 +4,8 @@
 - `ddxplus:PATH`: DDXPlus patients replayed as recorded (PATH = a patients CSV, or a folder holding
   one CSV plus release_conditions.json and release_evidences.json);
 - `ddxplus-sample:PATH`: new DDXPlus-style patients drawn from PATH/kb_en.json's statistics;
-- `jsonl:PATH`: the user's own vignettes, one JSON object per line (format: grpodx/cases/vignettes.py).
+- `jsonl:PATH`: the user's own vignettes, one JSON object per line (format: grpodx/cases/vignettes.py);
+- `agentclinic:PATH`: AgentClinic's OSCE records as published (grpodx/cases/agentclinic.py).
 
 Training and held-out cases never overlap: sampled sources use separately seeded streams, replayed
 ones hold out a fixed slice and cycle the training stream through the rest, reshuffled every pass.
@@ -19,13 +20,14 @@ from pathlib import Path
 from typing import Callable
 
 from grpodx.cases import Case
+from grpodx.cases.agentclinic import read_agentclinic
 from grpodx.cases.ddxplus import CaseBuilder, PatientFile, load_pathology_kb, load_release, locate, sample_record
 from grpodx.errors import ConfigError
 from grpodx.cases.knowledge import KnowledgeBase, embedded_knowledge_base, sample_case
 from grpodx.cases.vignettes import read_vignettes
 
 FIELD = "data.init_args.cases"
-FORMS = "use 'kb', 'ddxplus:PATH', 'ddxplus-sample:PATH' or 'jsonl:PATH'"
+FORMS = "use 'kb', 'ddxplus:PATH', 'ddxplus-sample:PATH', 'jsonl:PATH' or 'agentclinic:PATH'"
 
 
 class CaseSource:
@@ -138,12 +140,19 @@ def jsonl_cases(path: str) -> ReplayedCases:
     return ReplayedCases(len(cases), cases.__getitem__, path)
 
 
+def agentclinic_cases(path: str) -> ReplayedCases:
+    """AgentClinic's OSCE records, all validated at start-up (the same fixed held-out slice rule)."""
+    cases = read_agentclinic(path)
+    return ReplayedCases(len(cases), cases.__getitem__, path)
+
+
 def case_source(reference: str) -> CaseSource:
     """Parse `data.cases`; unknown references fail with the accepted forms."""
     if reference == "kb":
         return KnowledgeBaseCases(embedded_knowledge_base())
     kind, _, path = reference.partition(":")
-    readers = {"ddxplus": ddxplus_cases, "ddxplus-sample": SampledDDXPlusCases, "jsonl": jsonl_cases}
+    readers = {"ddxplus": ddxplus_cases, "ddxplus-sample": SampledDDXPlusCases, "jsonl": jsonl_cases,
+               "agentclinic": agentclinic_cases}
     if kind in readers and path.strip():
         return readers[kind](path.strip())
     raise ConfigError(FIELD, f"unknown case source {reference!r}", FORMS)

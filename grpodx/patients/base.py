@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from grpodx.cases import Case
 from grpodx.episode import PatientReply
+from grpodx.patients.questions import DEFAULT_MAX_QUESTIONS
 
 
 class Patient:
@@ -13,6 +14,8 @@ class Patient:
     `reply_batch` gets every active episode of one turn at once so API-backed patients can send
     them concurrently; the default just loops.
     """
+
+    max_questions_per_turn: int = DEFAULT_MAX_QUESTIONS  # requests answered per turn, tests included
 
     def prepare(self, cases: list[Case]) -> list[Case]:
         """Called once per step before any episode starts; returns the cases to play (one per group).

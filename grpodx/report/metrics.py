@@ -23,6 +23,7 @@ class PolicyMetrics:
     partial_credit: float
     turns: float
     questions: float
+    tests: float
     format: float
     no_final: float
     multi_answer: float
@@ -36,7 +37,8 @@ def policy_metrics(episodes: list[Episode]) -> PolicyMetrics:
         return round(mean(v[key] for v in values), 4) if values else 0.0
 
     return PolicyMetrics(len(episodes), len(episodes) - len(ok), avg("accuracy"), avg("top3"), avg("reward"),
-                         avg("partial_credit"), avg("turns"), avg("questions"), avg("format"), avg("no_final"),
+                         avg("partial_credit"), avg("turns"), avg("questions"), avg("tests"), avg("format"),
+                         avg("no_final"),
                          avg("multi_answer"))
 
 

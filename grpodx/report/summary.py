@@ -9,7 +9,8 @@ from grpodx.report.metrics import PolicyMetrics
 
 ROWS = (("top1", "top-1 accuracy"), ("top3", "top-3 accuracy"), ("reward", "reward"),
         ("partial_credit", "diagnosis partial credit"), ("turns", "doctor turns"),
-        ("questions", "questions asked"), ("format", "well-formed turns"), ("no_final", "no final diagnosis"),
+        ("questions", "questions asked"), ("tests", "examinations and tests asked for"),
+        ("format", "well-formed turns"), ("no_final", "no final diagnosis"),
         ("multi_answer", "several or negated answers"), ("failed", "failed episodes"))
 
 
