@@ -7,10 +7,13 @@ import sys
 
 import lightning as L
 from lightning.pytorch.cli import LightningCLI
+from lightning.pytorch.utilities.exceptions import SIGTERMException
 
-from callbacks import AdapterCheckpoint, ApiUsage, RewardMetrics, RolloutProgress, TranscriptLogger, ValidateAtEnd
+from callbacks import (AdapterCheckpoint, ApiUsage, Preemption, RewardMetrics, RolloutProgress, TranscriptLogger,
+                       ValidateAtEnd)
+from callbacks.preemption import PREEMPTED_EXIT_CODE
 from grpodx.data import CaseDataModule
-from grpodx.errors import ConfigError, one_line_errors
+from grpodx.errors import ConfigError, RolloutInterrupted, one_line_errors
 from grpodx.module import DiagnosisGRPO
 
 # seed flag -> LightningCLI flag (values follow as the next argument or after '=')
@@ -66,13 +69,17 @@ class GRPODxCLI(LightningCLI):
         parser.add_lightning_class_args(ValidateAtEnd, "validate_at_end")
         parser.add_lightning_class_args(RolloutProgress, "progress")
         parser.add_lightning_class_args(ApiUsage, "api_usage")
+        parser.add_lightning_class_args(Preemption, "preemption")
         parser.set_defaults({key: {"class_path": f"{cls.__module__}.{cls.__qualname__}"}
                              for key, cls in self.default_classes.items()})
 
 
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
-    with one_line_errors("python train.py fit --help"):
-        sys.argv = sys.argv[:1] + translate_aliases(argv, os.environ)
-        GRPODxCLI(DiagnosisGRPO, CaseDataModule, save_config_kwargs={"overwrite": True},
-                  parser_kwargs={"exit_on_error": False})
+    try:
+        with one_line_errors("python train.py fit --help"):
+            sys.argv = sys.argv[:1] + translate_aliases(argv, os.environ)
+            GRPODxCLI(DiagnosisGRPO, CaseDataModule, save_config_kwargs={"overwrite": True},
+                      parser_kwargs={"exit_on_error": False})
+    except (RolloutInterrupted, SIGTERMException):  # callbacks.Preemption saved the last completed step
+        raise SystemExit(PREEMPTED_EXIT_CODE)

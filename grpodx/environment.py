@@ -11,6 +11,7 @@ from grpodx.cases import Case
 from grpodx.dialogue import differential, final_diagnosis
 from grpodx.doctor.turns import Conversations, Seat, TurnTaker
 from grpodx.episode import Episode, PatientReply
+from grpodx.errors import RolloutInterrupted
 from grpodx.judges.base import Judge
 from grpodx.patients.base import Patient
 
@@ -43,14 +44,16 @@ class DiagnosisEnvironment:
     def __init__(self, patient: Patient, judge: Judge, max_turns: int = 5):
         self.patient, self.judge, self.max_turns = patient, judge, max_turns
         self.observers: list[Callable[[int, int, int], None]] = []  # (turn, max_turns, active) e.g. progress bars
+        self.should_stop: Callable[[], bool] = lambda: False  # polled every turn and while sampling (preemption)
 
     def run(self, doctor: TurnTaker, cases: list[Case], group_size: int, greedy: bool = False) -> tuple[list[Episode], RolloutStats]:
         """Episodes in case-major order (case c, episode g at index c * group_size + g)."""
         cases = self.patient.prepare(cases)
         episodes = [Episode(case, group=c) for c, case in enumerate(cases) for _ in range(group_size)]
         stats = RolloutStats()
-        conversations = Conversations(doctor)
+        conversations = Conversations(doctor, stop=self.should_stop)
         for turn in range(self.max_turns):
+            self._check_stop()
             active = [e for e in episodes if not e.finished]
             if not active:
                 break
@@ -58,6 +61,7 @@ class DiagnosisEnvironment:
                 observe(turn, self.max_turns, len(active))
             self._doctor_turn(conversations, active, last_turn=turn == self.max_turns - 1, greedy=greedy,
                               stats=stats)
+            self._check_stop()
             waiting = [e for e in active if not e.finished and turn < self.max_turns - 1]
             self._answer(waiting, stats)
         stats.prompt_tokens_encoded, stats.prompt_tokens_reused = conversations.prompt_tokens
@@ -67,6 +71,10 @@ class DiagnosisEnvironment:
             episode.score = score
         stats.judge_seconds += time.perf_counter() - started
         return episodes, stats
+
+    def _check_stop(self) -> None:
+        if self.should_stop():
+            raise RolloutInterrupted("stopped during a rollout; its episodes are dropped")
 
     def _answer(self, waiting: list[Episode], stats: RolloutStats) -> None:
         """The patient answers its part of each turn; examination and test requests are answered

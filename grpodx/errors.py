@@ -10,6 +10,11 @@ from contextlib import contextmanager
 from jsonargparse import ArgumentError
 
 
+class RolloutInterrupted(Exception):
+    """A stop was asked for (SIGTERM: callbacks.Preemption) in the middle of a step: the partial
+    rollout or update is dropped, nothing is half-applied to the weights."""
+
+
 class ConfigError(ValueError):
     """A bad value in a named field, with the fix; train.py prints it as one line and exits 2."""
 

@@ -12,7 +12,7 @@ from grpodx.cases import CaseBatch
 from grpodx.doctor import DoctorConfig
 from grpodx.doctor_module import DoctorModule
 from grpodx.episode import Episode
-from grpodx.errors import ConfigError
+from grpodx.errors import ConfigError, RolloutInterrupted
 from grpodx.grpo_config import GRPOConfig
 from grpodx.judges import Judge
 from grpodx.patients import Patient
@@ -138,6 +138,8 @@ class DiagnosisGRPO(DoctorModule):
         g = self.grpo_config
         sums = torch.zeros(6, dtype=torch.float64, device=self.device)
         for i, mb in enumerate(batches):
+            if self.environment.should_stop():  # before optimizer.step: the weights stay those of the last step
+                raise RolloutInterrupted("stopped during an update; its gradients are dropped")
             clock = time.perf_counter()
             log_probs = self._log_probs(mb)
             terms = grpo.policy_loss(

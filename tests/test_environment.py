@@ -126,3 +126,19 @@ def test_cross_turn_kv_cache_gives_the_same_greedy_episodes_with_less_prefill(ti
     all_prompt_tokens = sum(len(t.prompt_ids) for e in cached for t in e.doctor_turns)
     assert cached_stats.prompt_tokens_encoded + cached_stats.prompt_tokens_reused == all_prompt_tokens
     assert cached_stats.prompt_tokens_encoded < all_prompt_tokens / 2
+
+
+def test_a_stop_request_ends_sampling_at_once_and_interrupts_the_rollout(tiny_doctor, cases):
+    """Preemption (callbacks.Preemption): generation stops at the next token, the rollout raises
+    before any episode is scored, so a partial rollout never reaches the update."""
+    from grpodx.errors import RolloutInterrupted
+
+    prompt = tiny_doctor.prompt_ids([{"role": "user", "content": "I have a cough."}])
+    free = tiny_doctor.sample([prompt, prompt], greedy=True)
+    stopped = tiny_doctor.sample([prompt, prompt], greedy=True, stop=lambda: True)
+    assert max(map(len, free)) > 1 and [len(c) for c in stopped] == [1, 1]
+    env = DiagnosisEnvironment(OfflinePatient(), OfflineJudge(), max_turns=3)
+    asked = iter([False, False, True])  # a SIGTERM arrives after the first doctor turn
+    env.should_stop = lambda: next(asked, True)
+    with pytest.raises(RolloutInterrupted):
+        env.run(tiny_doctor, cases, group_size=2, greedy=True)

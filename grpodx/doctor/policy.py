@@ -9,7 +9,7 @@ from contextlib import contextmanager
 import torch
 import transformers
 from torch import Tensor, nn
-from transformers import DynamicCache, GenerationConfig, LogitsProcessorList
+from transformers import DynamicCache, GenerationConfig, LogitsProcessorList, StoppingCriteria, StoppingCriteriaList
 
 from grpodx.doctor.config import DoctorConfig
 from grpodx.doctor.decode_attention import cpu_decode_attention
@@ -47,6 +47,14 @@ def scoreable_generation_config(source, stop_ids: set[int], pad_id: int | None,
     """A generation config with the model's special tokens and nothing that changes the draw."""
     return GenerationConfig(bos_token_id=source.bos_token_id, eos_token_id=sorted(stop_ids), pad_token_id=pad_id,
                             max_new_tokens=max_new_tokens, do_sample=False)
+
+
+class _WhenAsked(StoppingCriteria):
+    def __init__(self, stop):
+        self.stop = stop
+
+    def __call__(self, input_ids: Tensor, scores, **kwargs) -> Tensor:
+        return torch.full((input_ids.shape[0],), bool(self.stop()), dtype=torch.bool, device=input_ids.device)
 
 
 class Doctor(nn.Module):
@@ -101,7 +109,7 @@ class Doctor(nn.Module):
 
     @torch.no_grad()
     def sample(self, prompts: list[list[int]], greedy: bool = False, turn_cache: TurnCache | None = None,
-               keys: list | None = None) -> list[list[int]]:
+               keys: list | None = None, stop=None) -> list[list[int]]:
         """One batched `generate` call for every prompt; returns each row's sampled ids up to and
         including its stop token (the exact ids the loss will score). With a `turn_cache` (and each
         row's episode key) only the part of each prompt not cached from the previous turn is encoded."""
@@ -111,6 +119,8 @@ class Doctor(nn.Module):
         device = self.model.device
         sampling = {}
         self.generation_config.max_new_tokens = self.config.max_new_tokens  # config stays the one source
+        if stop is not None:  # a preemption ends every row's generation at the next token
+            sampling["stopping_criteria"] = StoppingCriteriaList([_WhenAsked(stop)])
         if not greedy:  # sampled by the last logits processor, picked greedily (16x cheaper than multinomial)
             sampling["logits_processor"] = LogitsProcessorList([InverseCDFSampler(self.config.temperature, self.config.top_p)])
         with self._inference_mode(), self._merged_adapter(), self._decode_attention():

@@ -4,7 +4,7 @@ the hidden reasoning. The environment and the chat only say whose turn it is."""
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -20,7 +20,7 @@ class TurnTaker(Protocol):
     def prompt_ids(self, messages: list[dict]) -> list[int]: ...
 
     def sample(self, prompts: list[list[int]], greedy: bool = False, turn_cache: TurnCache | None = None,
-               keys: list | None = None) -> list[list[int]]: ...
+               keys: list | None = None, stop: Callable[[], bool] | None = None) -> list[list[int]]: ...
 
     def decode(self, ids: list[int]) -> str: ...
 
@@ -40,9 +40,10 @@ class Seat:
 class Conversations:
     """The doctor's side of a set of conversations (one rollout, or one chat): owns their KV cache."""
 
-    def __init__(self, doctor: TurnTaker):
+    def __init__(self, doctor: TurnTaker, stop: Callable[[], bool] | None = None):
         self.doctor = doctor
         self.cache = doctor.turn_cache()
+        self.stop = stop  # asked while sampling: True ends the batch's generation early (preemption)
 
     def next_turns(self, seats: list[Seat], last_turn: bool, greedy: bool) -> list[DoctorTurn]:
         """The next doctor turn of every seat, in one batched sampling call."""
@@ -50,6 +51,8 @@ class Conversations:
         prompts = [doctor.prompt_ids(conversation_messages(s.opening_statement, s.visible_history, last_turn))
                    for s in seats]
         reuse = {"turn_cache": self.cache, "keys": [s.key for s in seats]} if self.cache is not None else {}
+        if self.stop is not None:
+            reuse["stop"] = self.stop
         completions = doctor.sample(prompts, greedy=greedy, **reuse)
         turns = []
         for prompt, completion in zip(prompts, completions):
