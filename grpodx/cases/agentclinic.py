@@ -22,18 +22,17 @@ knowledge base's aliases when it knows the condition.
 
 from __future__ import annotations
 
-import json
 import re
 from functools import lru_cache
 from pathlib import Path
 
 from grpodx.cases.case import Case, Finding
 from grpodx.cases.knowledge import KnowledgeBase, embedded_knowledge_base
+from grpodx.cases.line_index import json_cases
 from grpodx.cases.names import mentions, normalise_name
-from grpodx.errors import ConfigError
 
 FIELD = "data.init_args.cases"
-HINT = "fix that line; AgentClinic's OSCE format is in grpodx/cases/agentclinic.py and the README"
+FORMAT = "AgentClinic's OSCE format is in grpodx/cases/agentclinic.py and the README"
 _EMPTY = re.compile(r"^(n/?a|none|not (provided|available|applicable|given|reported)|information not provided|"
                     r"no additional (symptoms|information)( provided| noted| reported)?|unknown|-)?\.?$", re.IGNORECASE)
 _DENIAL = re.compile(r"^(?:the patient |patient |she |he |mother |parents? )?(?:also )?"
@@ -65,20 +64,14 @@ class _Bad(ValueError):
 
 def read_agentclinic(path: Path | str, kb: KnowledgeBase | None = None) -> list[Case]:
     """Every OSCE record of an AgentClinic JSONL file, validated up front."""
-    path, kb = Path(path).expanduser(), kb or embedded_knowledge_base()
-    if not path.is_file():
-        raise ConfigError(FIELD, f"{path} not found", "give AgentClinic's OSCE JSONL: agentclinic:/path/agentclinic_medqa.jsonl")
-    cases = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        try:
-            cases.append(osce_case(json.loads(line), f"agentclinic-{path.stem}-{number}", kb))
-        except ValueError as error:  # json.JSONDecodeError is a ValueError
-            raise ConfigError(FIELD, f"{path}:{number}: {error}", HINT) from error
-    if not cases:
-        raise ConfigError(FIELD, f"{path} holds no OSCE records", "give AgentClinic's OSCE JSONL (one record per line)")
-    return cases
+    count, build = agentclinic_file(path, kb)
+    return [build(i) for i in range(count)]
+
+
+def agentclinic_file(path: Path | str, kb: KnowledgeBase | None = None):
+    """(count, build) over an OSCE JSONL file, every record validated once (grpodx.cases.line_index)."""
+    kb = kb or embedded_knowledge_base()
+    return json_cases(path, "agentclinic", lambda raw, case_id: osce_case(raw, case_id, kb), FORMAT, FIELD)
 
 
 def osce_case(raw: object, case_id: str, kb: KnowledgeBase) -> Case:
@@ -164,19 +157,26 @@ def _finding(name: str, statement: str, kb: KnowledgeBase, own_words: bool = Fal
 def _kb_finding(label: str, kb: KnowledgeBase):
     """The KB finding whose label or a cue of 4+ letters the words name, the cue being most of
     them (a symptom, not one word of a sentence); the longest such cue wins."""
-    text = f" {normalise_name(label)} "
-    best, length = None, 0
-    for cue, entry in _kb_cues(kb):
-        if len(cue) > length and len(cue) * 2 >= len(text) - 2 and f" {cue} " in text:
-            best, length = entry, len(cue)
-    return best
+    words = normalise_name(label).split()
+    cues = _kb_cues(kb)
+    text_length = len(" ".join(words))
+    for size in range(len(words), 0, -1):  # longest first: every run of `size` words
+        for start in range(len(words) - size + 1):
+            cue = " ".join(words[start:start + size])
+            if cue in cues and len(cue) * 2 >= text_length:
+                return cues[cue]
+    return None
 
 
 @lru_cache(maxsize=4)
-def _kb_cues(kb: KnowledgeBase) -> tuple:
-    """(normalised cue, finding) for every label and cue of 4+ letters, computed once per KB."""
-    return tuple((cue, entry) for entry in kb.findings.values()
-                 for cue in dict.fromkeys(map(normalise_name, (entry.label, *entry.cues))) if len(cue) >= 4)
+def _kb_cues(kb: KnowledgeBase) -> dict:
+    """Normalised label or cue (4+ letters) -> its finding, computed once per KB (first one wins)."""
+    out = {}
+    for entry in kb.findings.values():
+        for cue in map(normalise_name, (entry.label, *entry.cues)):
+            if len(cue) >= 4:
+                out.setdefault(cue, entry)
+    return out
 
 
 def _denied(text: str) -> list[str]:

@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import Callable
 
 from grpodx.cases import Case
-from grpodx.cases.agentclinic import read_agentclinic
+from grpodx.cases.agentclinic import agentclinic_file
 from grpodx.cases.ddxplus import CaseBuilder, PatientFile, load_pathology_kb, load_release, locate, sample_record
 from grpodx.errors import ConfigError
 from grpodx.cases.knowledge import KnowledgeBase, embedded_knowledge_base, sample_case
-from grpodx.cases.vignettes import read_vignettes
+from grpodx.cases.vignettes import vignette_file
 
 FIELD = "data.init_args.cases"
 FORMS = "use 'kb', 'ddxplus:PATH', 'ddxplus-sample:PATH', 'jsonl:PATH' or 'agentclinic:PATH'"
@@ -135,15 +135,14 @@ def ddxplus_cases(path: str, patients_csv: str | None = None) -> ReplayedCases:
 
 
 def jsonl_cases(path: str) -> ReplayedCases:
-    """The user's vignettes, all validated at start-up."""
-    cases = read_vignettes(path)
-    return ReplayedCases(len(cases), cases.__getitem__, path)
+    """The user's vignettes, all validated at start-up (once per file: the index is cached), each
+    read from its line when drawn."""
+    return ReplayedCases(*vignette_file(path), path)
 
 
 def agentclinic_cases(path: str) -> ReplayedCases:
-    """AgentClinic's OSCE records, all validated at start-up (the same fixed held-out slice rule)."""
-    cases = read_agentclinic(path)
-    return ReplayedCases(len(cases), cases.__getitem__, path)
+    """AgentClinic's OSCE records, validated like vignettes (the same fixed held-out slice rule)."""
+    return ReplayedCases(*agentclinic_file(path), path)
 
 
 def case_source(reference: str) -> CaseSource:

@@ -18,15 +18,15 @@ Blank lines and lines starting with '#' are skipped; a bad line is a ConfigError
 
 from __future__ import annotations
 
-import json
 import re
+from functools import lru_cache
 from pathlib import Path
 
 from grpodx.cases import Case, Finding
 from grpodx.cases.ddxplus.pathology_kb import organ_system_of
 from grpodx.cases.ddxplus.release import normalise_icd10
-from grpodx.errors import ConfigError
 from grpodx.cases.knowledge import KnowledgeBase, embedded_knowledge_base
+from grpodx.cases.line_index import json_cases
 from grpodx.cases.names import mentions
 
 FIELD = "data.init_args.cases"
@@ -62,10 +62,15 @@ def _names(raw: dict, key: str) -> list[str]:
 def _finding(name: str, statement: str, kb: KnowledgeBase) -> Finding:
     """The patient's own sentence is a cue too: "coughing up green phlegm" is what a doctor asks about."""
     fid = finding_id(name)
-    entry = kb.findings.get(fid) or next((e for e in kb.findings.values() if e.label.lower() == name.lower()), None)
+    entry = kb.findings.get(fid) or _by_label(kb).get(name.lower())
     spoken = re.sub(r"^(yes|no)\b[,.!]?\s*", "", statement, flags=re.IGNORECASE) or statement
     cues = (name, *entry.cues, spoken) if entry else (name, spoken)
     return Finding(entry.id if entry else fid, name, tuple(dict.fromkeys(cues)), statement)
+
+
+@lru_cache(maxsize=4)
+def _by_label(kb: KnowledgeBase) -> dict:
+    return {e.label.lower(): e for e in reversed(list(kb.findings.values()))}  # the first of a label wins
 
 
 def vignette_case(raw: object, case_id: str, kb: KnowledgeBase) -> Case:
@@ -109,19 +114,14 @@ def vignette_case(raw: object, case_id: str, kb: KnowledgeBase) -> Case:
 
 
 def read_vignettes(path: Path | str, kb: KnowledgeBase | None = None) -> list[Case]:
-    """Every case of a JSONL file, validated up front."""
-    path, kb = Path(path).expanduser(), kb or embedded_knowledge_base()
-    if not path.is_file():
-        raise ConfigError(FIELD, f"{path} not found", "give a JSONL file of vignettes: jsonl:/path/cases.jsonl")
-    cases = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        try:
-            cases.append(vignette_case(json.loads(line), f"{path.stem}-{number}", kb))
-        except ValueError as error:  # json.JSONDecodeError is a ValueError
-            raise ConfigError(FIELD, f"{path}:{number}: {error}",
-                              "fix that line; the format is in grpodx/cases/vignettes.py and the README") from error
-    if not cases:
-        raise ConfigError(FIELD, f"{path} holds no vignettes", "add one JSON object per line")
-    return cases
+    """Every case of a JSONL file, validated up front (a large file: grpodx.cases.sources reads
+    cases one at a time through the same validated, cached index)."""
+    count, build = vignette_file(path, kb)
+    return [build(i) for i in range(count)]
+
+
+def vignette_file(path: Path | str, kb: KnowledgeBase | None = None):
+    """(count, build) over a JSONL file of vignettes, every line validated once (grpodx.cases.line_index)."""
+    kb = kb or embedded_knowledge_base()
+    return json_cases(path, "jsonl", lambda raw, case_id: vignette_case(raw, case_id, kb),
+                      "the format is in grpodx/cases/vignettes.py and the README", FIELD)

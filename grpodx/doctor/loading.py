@@ -5,23 +5,18 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
-import os
 import shutil
 import tempfile
 from pathlib import Path
 
 import torch
 
+from grpodx.cache import cache_root
 from grpodx.doctor.config import DoctorConfig
 from grpodx.doctor.reference import ModelSource, resolve_model_reference
 from grpodx.errors import ConfigError
 
 ADAPTER_HINT = "give a PEFT adapter folder, e.g. runs/<name>/version_N/checkpoints/last-adapter"
-
-
-def cache_root() -> Path:
-    """Where converted GGUF models live: $GRPODX_CACHE or ~/.cache/grpodx."""
-    return Path(os.environ.get("GRPODX_CACHE", Path.home() / ".cache" / "grpodx"))
 
 
 def converted_gguf_path(source: ModelSource) -> Path:

@@ -14,11 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grpodx.cases.ddxplus.release import FIELD, Release
+from grpodx.cases.line_index import cached_offsets
 from grpodx.errors import ConfigError
 
 COLUMNS = ("AGE", "DIFFERENTIAL_DIAGNOSIS", "SEX", "PATHOLOGY", "EVIDENCES", "INITIAL_EVIDENCE")
 SEXES = {"F": "female", "M": "male"}
 _QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'|\"((?:[^\"\\]|\\.)*)\"")
+ROW_FIX = ("fix or drop that row (the official release format is "
+           "AGE,DIFFERENTIAL_DIAGNOSIS,SEX,PATHOLOGY,EVIDENCES,INITIAL_EVIDENCE)")
 _PAIR = re.compile(r"\[\s*(?:'((?:[^'\\]|\\.)*)'|\"((?:[^\"\\]|\\.)*)\")\s*,\s*([-+0-9.eE]+)\s*\]")
 
 
@@ -94,42 +97,92 @@ def _record(row: list[str], where: str) -> PatientRecord:
                          initial.strip(), parse_differential(differential), where)
 
 
+class _FastCheck:
+    """A row the release surely accepts, by set lookups (False: let check_record decide and explain)."""
+
+    def __init__(self, release: Release):
+        self.pathologies = set(release.pathologies)
+        self.tokens = {code if evidence.data_type == "B" else f"{code}_@_{value}"
+                       for code, evidence in release.evidences.items()
+                       for value in ((None,) if evidence.data_type == "B" else evidence.values)}
+
+    def accepts(self, row: list[str]) -> bool:
+        if len(row) != len(COLUMNS):
+            return False
+        age, differential, sex, pathology, evidences, initial = row
+        evidences, initial = evidences.strip(), initial.strip()
+        if not (age.strip().isdigit() and sex.strip() in SEXES and pathology.strip() in self.pathologies
+                and evidences[:1] == "[" and evidences[-1:] == "]" and differential.strip()[:1] == "["):
+            return False
+        if not set(_strings(evidences)) <= self.tokens or not set(_strings(differential)) <= self.pathologies:
+            return False
+        return f"'{initial}'" in evidences or f"'{initial}_@_" in evidences
+
+
 class PatientFile:
-    """A validated patients CSV, read row by row on demand (`len`, `record(i)`)."""
+    """A validated patients CSV, read row by row on demand (`len`, `record(i)`).
+
+    Validation is one pass of a single CSV reader with set checks per row (the detailed rules of
+    `check_record` run only on a row the fast checks doubt, and give its error); its result, the
+    rows' byte offsets, is cached (grpodx.cases.line_index), so later opens read no row at all.
+    """
 
     def __init__(self, path: Path | str, release: Release):
         self.path, self.release = Path(path), release
-        self._offsets = array("q")
-        self._index_and_check()
-
-    def _index_and_check(self) -> None:
         if not self.path.is_file():
             raise ConfigError(FIELD, f"{self.path} not found", "give a DDXPlus patients CSV or its folder")
+        self._offsets = cached_offsets(self.path, "ddxplus", self._index_and_check, release.identity)
+        if not self._offsets:
+            raise ConfigError(FIELD, f"{self.path} has no patient rows", "use a non-empty patients CSV")
+
+    def _index_and_check(self) -> array:
+        offsets, numbers = array("q"), array("q")
         with self.path.open("rb") as handle:
             header = next(csv.reader([handle.readline().decode("utf-8-sig")]), [])
             if tuple(h.strip() for h in header) != COLUMNS:
                 raise ConfigError(FIELD, f"{self.path}:1: header is {header}, expected {list(COLUMNS)}",
                                   "use a patients CSV of the official DDXPlus release")
-            line_number, offset = 1, handle.tell()
-            for raw in iter(handle.readline, b""):
-                line_number += 1
-                if raw.strip():
-                    self.check_line(raw, line_number)
-                    self._offsets.append(offset)
-                offset += len(raw)
-        if not self._offsets:
-            raise ConfigError(FIELD, f"{self.path} has no patient rows", "use a non-empty patients CSV")
 
-    def check_line(self, raw: bytes, line_number: int) -> PatientRecord:
-        where = f"{self.path.name}:{line_number}"
+            def lines():
+                offset, number = handle.tell(), 1
+                for raw in handle:
+                    number += 1
+                    if raw.strip():
+                        offsets.append(offset)
+                        numbers.append(number)
+                        try:
+                            yield raw.decode("utf-8")
+                        except UnicodeDecodeError:
+                            self.check_line(raw, number)  # raises the one-line error
+                    offset += len(raw)
+
+            fast = _FastCheck(self.release)
+            reader = csv.reader(lines())
+            try:
+                for index, row in enumerate(reader):
+                    if reader.line_num != index + 1:  # a quoted field ran over a line end
+                        raise ConfigError(FIELD, f"{self.path}:{numbers[index]}: a field runs over the line end",
+                                          "DDXPlus rows are one line each")
+                    if not fast.accepts(row):
+                        self._check_row(row, numbers[index])
+            except csv.Error as error:
+                raise ConfigError(FIELD, f"{self.path}:{numbers[-1]}: {error}", ROW_FIX) from error
+        return offsets
+
+    def _check_row(self, row: list[str], line_number: int) -> PatientRecord:
         try:
-            record = _record(next(csv.reader([raw.decode("utf-8")])), where)
+            record = _record(row, f"{self.path.name}:{line_number}")
             check_record(record, self.release)
             return record
-        except (ValueError, UnicodeDecodeError, csv.Error) as error:
-            raise ConfigError(FIELD, f"{self.path}:{line_number}: {error}",
-                              "fix or drop that row (the official release format is "
-                              "AGE,DIFFERENTIAL_DIAGNOSIS,SEX,PATHOLOGY,EVIDENCES,INITIAL_EVIDENCE)") from error
+        except ValueError as error:
+            raise ConfigError(FIELD, f"{self.path}:{line_number}: {error}", ROW_FIX) from error
+
+    def check_line(self, raw: bytes, line_number: int) -> PatientRecord:
+        try:
+            row = next(csv.reader([raw.decode("utf-8")]))
+        except (UnicodeDecodeError, csv.Error) as error:
+            raise ConfigError(FIELD, f"{self.path}:{line_number}: {error}", ROW_FIX) from error
+        return self._check_row(row, line_number)
 
     def __len__(self) -> int:
         return len(self._offsets)

@@ -6,6 +6,7 @@ ConfigError naming the file and the entry, so a wrong path or a truncated downlo
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +58,12 @@ class Release:
     folder: Path
     evidences: dict[str, Evidence]
     pathologies: dict[str, Pathology]
+
+    @property
+    def identity(self) -> str:
+        """What a patients file was validated against: the codes, types, values and pathologies."""
+        described = sorted((e.code, e.data_type, tuple(sorted(e.values))) for e in self.evidences.values())
+        return hashlib.sha1(repr((described, sorted(self.pathologies))).encode()).hexdigest()[:16]
 
 
 def normalise_icd10(raw: str) -> str:
