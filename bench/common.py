@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import resource
 
-import torch
 
 from grpodx.cases.sources import case_source
 from grpodx.doctor import Doctor, DoctorConfig, load_doctor
 
 
 def default_doctor(**overrides) -> Doctor:
-    """The embedded default doctor with the dtype and sampling of configs/default.yaml."""
-    config = DoctorConfig(dtype="bfloat16", max_new_tokens=64, **overrides)
+    """The embedded default doctor with the dtype and sampling of configs/default.yaml (overridable)."""
+    config = DoctorConfig(**{"dtype": "bfloat16", "max_new_tokens": 64, **overrides})
     return load_doctor(config)
 
 
@@ -26,5 +25,3 @@ def peak_rss_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 
 
-def set_threads() -> int:
-    return torch.get_num_threads()

@@ -46,9 +46,13 @@ def main() -> None:
     parser.add_argument("--max-turns", type=int, default=5)
     parser.add_argument("--sequential-episodes", type=int, default=16,
                         help="episodes timed one at a time; the per-episode time is scaled to the full set")
+    parser.add_argument("--adapter", help="a PEFT adapter folder to start from (e.g. a warm start's last-adapter)")
+    parser.add_argument("--dtype", default="bfloat16", help="the doctor's dtype (float32 on CPUs without bf16 units)")
+    parser.add_argument("--rollout-only", action="store_true",
+                        help="time the rollout and its slot utilisation only (no plain-generate or sequential runs)")
     args = parser.parse_args()
     torch.manual_seed(0)
-    doctor = default_doctor()
+    doctor = default_doctor(dtype=args.dtype, adapter=args.adapter)
     cases = bench_cases(args.cases)
     env = DiagnosisEnvironment(OfflinePatient(), OfflineJudge(), args.max_turns)
     env.run(doctor, cases[:1], 2)  # warm-up: kernels, caches
@@ -58,6 +62,13 @@ def main() -> None:
     rollout_s = time.perf_counter() - started
     n = len(episodes)
     rollout_tps = stats.doctor_tokens / stats.doctor_seconds
+    if args.rollout_only:
+        figures = {"episodes": n, "rollout_s": round(rollout_s, 1), "doctor_tokens": stats.doctor_tokens,
+                   "rollout_doctor_tokens_per_s": round(rollout_tps, 1),
+                   "slot_utilisation": round(stats.slot_utilisation, 3), "turn_batch_sizes": stats.turn_batch_sizes,
+                   "turn_decode_steps": stats.turn_decode_steps, "adapter": args.adapter, "dtype": args.dtype}
+        print(json.dumps(figures))
+        return
 
     turns = max(e.num_turns for e in episodes)
     prompts_by_turn = [[e.doctor_turns[t].prompt_ids for e in episodes if e.num_turns > t] for t in range(turns)]
@@ -81,6 +92,7 @@ def main() -> None:
         "rollout_no_kv_reuse_s": round(no_reuse_s, 1),
         "rollout_no_kv_reuse_doctor_tokens_per_s": round(stats_no_reuse.doctor_tokens_per_s, 1),
         "sequential_s_estimated": round(sequential_s, 1), "turn_batch_sizes": stats.turn_batch_sizes,
+        "slot_utilisation": round(stats.slot_utilisation, 3),
         "rollout_vs_generate": round(rollout_tps / generate_tps, 3),
         "rollout_vs_sequential": round(sequential_s / rollout_s, 2),
     }

@@ -27,6 +27,14 @@ class RolloutStats:
     prompt_tokens_encoded: int = 0  # prompt tokens the doctor ran a forward over (prefill)
     prompt_tokens_reused: int = 0  # prompt tokens served from the cross-turn KV cache instead
     turn_batch_sizes: list[int] = field(default_factory=list)
+    turn_decode_steps: list[int] = field(default_factory=list)  # the longest reply of each batched turn
+
+    @property
+    def slot_utilisation(self) -> float:
+        """Doctor tokens sampled / (decode steps x rows): the share of a turn's batch slots that held
+        a row still writing (a row whose reply ended waits for the longest one)."""
+        slots = sum(steps * rows for steps, rows in zip(self.turn_decode_steps, self.turn_batch_sizes))
+        return self.doctor_tokens / slots if slots else 0.0
 
     @property
     def doctor_tokens_per_s(self) -> float:
@@ -99,6 +107,7 @@ class DiagnosisEnvironment:
         stats.doctor_seconds += time.perf_counter() - started
         stats.doctor_tokens += sum(len(t.completion_ids) for t in turns)
         stats.turn_batch_sizes.append(len(active))
+        stats.turn_decode_steps.append(max((len(t.completion_ids) for t in turns), default=0))
         for episode, turn in zip(active, turns):
             episode.doctor_turns.append(turn)
             episode.final_diagnosis = final_diagnosis(turn.visible_text)

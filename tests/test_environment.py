@@ -142,3 +142,10 @@ def test_a_stop_request_ends_sampling_at_once_and_interrupts_the_rollout(tiny_do
     env.should_stop = lambda: next(asked, True)
     with pytest.raises(RolloutInterrupted):
         env.run(tiny_doctor, cases, group_size=2, greedy=True)
+
+
+def test_slot_utilisation_counts_rows_that_wait_for_the_longest_reply():
+    from grpodx.environment import RolloutStats
+
+    stats = RolloutStats(doctor_tokens=10 + 2 + 6, turn_batch_sizes=[2, 1], turn_decode_steps=[10, 6])
+    assert stats.slot_utilisation == pytest.approx(18 / (10 * 2 + 6 * 1))
