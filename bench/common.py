@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import resource
 
-
 from grpodx.cases.sources import case_source
 from grpodx.doctor import Doctor, DoctorConfig, load_doctor
 

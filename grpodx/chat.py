@@ -27,6 +27,7 @@ from grpodx.dialogue import final_diagnosis
 from grpodx.doctor.turns import Conversations, Seat, TurnTaker
 from grpodx.episode import Dialogue, DoctorTurn
 from grpodx.errors import ConfigError, one_line_errors
+from grpodx.threads import configure_threads
 
 QUIT_WORDS = {"/quit", "/exit"}
 
@@ -165,6 +166,7 @@ def main(argv: list[str] | None = None) -> None:
     console = Console()
     try:
         with one_line_errors("python -m grpodx.chat --help"):
+            configure_threads()
             session = _session(args, console)
     except KeyboardInterrupt:
         raise SystemExit(0)

@@ -15,6 +15,7 @@ from callbacks.preemption import PREEMPTED_EXIT_CODE
 from grpodx.data import CaseDataModule
 from grpodx.errors import ConfigError, RolloutInterrupted, one_line_errors
 from grpodx.module import DiagnosisGRPO
+from grpodx.threads import configure_threads
 
 # seed flag -> LightningCLI flag (values follow as the next argument or after '=')
 ALIASES = {
@@ -25,6 +26,17 @@ ALIASES = {
     "--load-checkpoint": "--ckpt_path",
 }
 API_KEY_FLAG = "--openai-api-key"
+
+
+PARSER_KWARGS = {"exit_on_error": False}
+
+
+def check_command(argv: list[str]) -> None:
+    """`fit` needs a config: without one it would train on the code's defaults into ./lightning_logs."""
+    if argv[:1] == ["fit"] and not {"-h", "--help"} & set(argv) and \
+            not any(a in ("-c", "--config") or a.startswith("--config=") for a in argv):
+        raise ConfigError("--config", "fit needs a config file", "add --config configs/default.yaml "
+                          "(or configs/warmstart.yaml, configs/local-server.yaml, configs/phi4-openai.yaml)")
 
 
 def translate_aliases(argv: list[str], environ: dict) -> list[str]:
@@ -62,6 +74,30 @@ class GRPODxCLI(LightningCLI):
         super().__init__(L.LightningModule, L.LightningDataModule, subclass_mode_model=True,
                          subclass_mode_data=True, **kwargs)
 
+    def parse_arguments(self, parser, args) -> None:
+        self.given = list(sys.argv[1:] if args is None else args.split() if isinstance(args, str) else
+                          args if isinstance(args, list) else [])
+        super().parse_arguments(parser, args)
+
+    def before_instantiate_classes(self) -> None:
+        """Mistakes that would otherwise run: an abbreviated option taken for another, a step count
+        that never ends training."""
+        parser = self._subcommand_parsers.get(self.subcommand) if self.subcommand else self.parser
+        options = set(parser._option_string_actions)
+        for arg in getattr(self, "given", []):
+            name = arg.split("=", 1)[0]
+            if name.startswith("--") and name not in options and not name.startswith(("--model.", "--data.")):
+                meant = [o for o in options if o.startswith(name)]
+                if meant:
+                    raise ConfigError(name, f"is not an option (abbreviations are not expanded; did you mean "
+                                      f"{sorted(meant)[0]}?)", "write the option in full")
+        config = self.config.get(self.subcommand) if self.subcommand else self.config
+        if self.subcommand == "fit":
+            max_steps = config["trainer"]["max_steps"]
+            if max_steps is None or max_steps < 1:
+                raise ConfigError("trainer.max_steps", f"must be a number of steps >= 1, got {max_steps}",
+                                  "set e.g. --trainer.max_steps 20 (training never ends otherwise)")
+
     def add_arguments_to_parser(self, parser) -> None:
         parser.add_lightning_class_args(AdapterCheckpoint, "checkpoint")
         parser.add_lightning_class_args(TranscriptLogger, "transcripts")
@@ -79,7 +115,10 @@ def main(argv: list[str] | None = None) -> None:
     try:
         with one_line_errors("python train.py fit --help"):
             sys.argv = sys.argv[:1] + translate_aliases(argv, os.environ)
+            check_command(sys.argv[1:])
+            if not {"-h", "--help", "--print_config"} & set(sys.argv[1:]):
+                configure_threads()
             GRPODxCLI(DiagnosisGRPO, CaseDataModule, save_config_kwargs={"overwrite": True},
-                      parser_kwargs={"exit_on_error": False})
+                      parser_kwargs=PARSER_KWARGS)
     except (RolloutInterrupted, SIGTERMException):  # callbacks.Preemption saved the last completed step
         raise SystemExit(PREEMPTED_EXIT_CODE)

@@ -42,7 +42,7 @@ class CaseDataModule(L.LightningDataModule):
         seed: seed of the case streams.
     """
 
-    def __init__(self, cases: str = "kb", batch_size: int = 4, val_size: int = 16, val_batch_size: int = 8,
+    def __init__(self, cases: str = "kb", batch_size: int = 2, val_size: int = 8, val_batch_size: int = 8,
                  seed: int = 1234):
         super().__init__()
         if batch_size < 1:

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from grpodx.errors import one_line_errors
+from grpodx.threads import configure_threads
 from grpodx.errors import ConfigError
 
 HELP = "python -m grpodx.evaluate --help"
@@ -119,6 +120,7 @@ def main(argv: list[str] | None = None) -> None:
     args, overrides = parse_args(sys.argv[1:] if argv is None else argv)
     sys.argv = sys.argv[:1]  # LightningCLI gets its arguments from `args=`, never from sys.argv
     with one_line_errors(HELP):
+        configure_threads()
         evaluate(args, overrides)
 
 

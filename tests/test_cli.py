@@ -48,7 +48,20 @@ BAD_INPUTS = [
     (["--model.no_such_key", "1"], "no_such_key"),
     (["--model.judge.init_args.weights", "{diagnosis: 1, empathy: 1}"], "weights"),
     (["--model.judge.init_args.category_credit", "2"], "category_credit"),
+    (["--trainer.max_step", "3"], "trainer.max_step"),  # no abbreviations: not taken as max_steps
+    (["--trainer.max_steps", "-1"], "trainer.max_steps"),
+    (["--trainer.max_steps", "0"], "trainer.max_steps"),
 ]
+
+
+def test_fit_without_a_config_is_one_line(capsys, monkeypatch):
+    from grpodx.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["train.py"])
+    with pytest.raises(SystemExit) as exit_info:
+        main(["fit", "--trainer.max_steps", "3"])
+    error = capsys.readouterr().err.strip()
+    assert exit_info.value.code == 2 and error.startswith("error: --config: fit needs a config file")
 
 
 def _run_in_process(args, tmp_path, capsys):

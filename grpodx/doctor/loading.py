@@ -56,7 +56,7 @@ def load_base_model(config: DoctorConfig):
     source = resolve_model_reference(config.model)
     path = converted_gguf_dir(source) if source.gguf_file else source.path
     tokenizer = AutoTokenizer.from_pretrained(path)
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, config.dtype))
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, config.torch_dtype))
     return model, tokenizer
 
 

