@@ -16,9 +16,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from grpodx.errors import one_line_errors
+from grpodx.errors import ConfigError, one_line_errors
 from grpodx.threads import configure_threads
-from grpodx.errors import ConfigError
 
 HELP = "python -m grpodx.evaluate --help"
 FIT_ONLY = {"ckpt_path", "weights_only"}
@@ -76,7 +75,7 @@ def evaluate(args: argparse.Namespace, overrides: list[str]) -> Path:
     from grpodx.report.folder import write_report
     from grpodx.report.held_out import run_held_out
     from grpodx.report.metrics import policy_metrics
-    from grpodx.report.summary import ReportContext, metrics_table
+    from grpodx.report.summary import ReportContext, coverage, metrics_table
 
     hf_logging.disable_progress_bar()
     console = Console(stderr=True)
@@ -109,7 +108,7 @@ def evaluate(args: argparse.Namespace, overrides: list[str]) -> Path:
                                         on_batch=lambda n, task=task: progress.advance(task, n)))
     context = ReportContext(Path(args.out).name, module.doctor_config.model, args.ckpt_path,
                             saved.global_step if saved else 0, str(getattr(data, "cases", "?")), len(cases), data.seed,
-                            module.environment.max_turns, run_dirs)
+                            module.environment.max_turns, run_dirs, coverage(cases))
     summary = write_report(Path(args.out), results, embedded_knowledge_base(), read_curves(run_dirs), context)
     console.print(metrics_table({r.name: policy_metrics(r.episodes) for r in results}))
     console.print(f"Report: {summary}")

@@ -183,4 +183,6 @@ def test_evaluate_reports_accuracy_turns_questions_and_tests_on_agentclinic(tiny
     values = next(iter(metrics["policies"].values()))
     assert {"top1", "turns", "questions", "tests"} <= values.keys() and values["episodes"] == 1
     assert metrics["context"]["cases"].startswith("agentclinic:")
-    assert "examinations and tests asked for" in (out / "summary.md").read_text()
+    summary = (out / "summary.md").read_text()
+    assert "examinations and tests asked for" in summary
+    assert "- held-out coverage: 1 conditions across 1 organ systems: unknown (" in summary

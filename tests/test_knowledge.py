@@ -51,3 +51,12 @@ def test_held_out_split_is_fixed_and_covers_conditions(kb):
     assert {c.hidden_diagnosis for c in held_out} == {c.name for c in kb.conditions}
     train_ids = {source.train_case(i, seed=1).case_id for i in range(50)}
     assert not train_ids & {c.case_id for c in held_out}
+
+
+def test_a_small_held_out_set_spans_the_organ_systems(kb):
+    """The default 8 held-out cases were 7 cardiovascular conditions and cellulitis (issue 16)."""
+    systems = {c.organ_system for c in kb.conditions}
+    for size in (8, len(systems)):
+        held_out = KnowledgeBaseCases(kb).held_out(size, seed=1234)
+        assert len({c.organ_system for c in held_out}) == size  # one organ system each, while they last
+        assert len({c.hidden_diagnosis for c in held_out}) == size

@@ -54,10 +54,27 @@ class KnowledgeBaseCases(CaseSource):
         return sample_case(self.kb, rng.choice(self.kb.conditions), rng, f"kb-train-{index}")
 
     def held_out(self, count: int, seed: int) -> list[Case]:
-        """Round-robin over conditions so every condition is validated on."""
-        conditions = self.kb.conditions
+        """Stratified: conditions round-robin across organ systems (a seeded order within each), so
+        the first N cases span as many organ systems and conditions as N allows, and every condition
+        is validated once before any twice (in knowledge-base order, the first 8 were 7
+        cardiovascular conditions and cellulitis)."""
+        conditions = stratified(self.kb.conditions, seed)
         return [sample_case(self.kb, conditions[i % len(conditions)], random.Random(f"heldout-{seed}-{i}"),
                             f"kb-heldout-{i}") for i in range(count)]
+
+
+def stratified(conditions, seed: int) -> list:
+    """Conditions interleaved across organ systems: the first of each system (systems in a seeded
+    order), then the second of each, ...; within a system, a seeded order."""
+    rng = random.Random(f"strata-{seed}")
+    systems: dict[str, list] = {}
+    for condition in conditions:
+        systems.setdefault(condition.organ_system, []).append(condition)
+    groups = [sorted(group, key=lambda c: c.name) for _, group in sorted(systems.items())]
+    for group in groups:
+        rng.shuffle(group)
+    rng.shuffle(groups)
+    return [group[i] for i in range(max(map(len, groups), default=0)) for group in groups if i < len(group)]
 
 
 class ReplayedCases(CaseSource):

@@ -27,6 +27,7 @@ class ReportContext:
     seed: int
     max_turns: int
     run_dirs: list[str] = field(default_factory=list)
+    coverage: str = ""  # which conditions and organ systems the held-out cases cover
 
 
 def metrics_table(metrics: dict[str, PolicyMetrics]) -> str:
@@ -51,6 +52,7 @@ def summary_markdown(context: ReportContext, metrics: dict[str, PolicyMetrics],
         f"- doctor: `{context.model}`; checkpoint: {source}",
         f"- {context.held_out_cases} held-out cases from `{context.cases}` (seed {context.seed}), one greedy "
         f"episode each, at most {context.max_turns} doctor turns; every policy sees the same cases",
+        f"- held-out coverage: {context.coverage}" if context.coverage else "",
         f"- files: [metrics.json]({files['metrics']}), [transcripts.jsonl]({files['transcripts']}) "
         "(one record per case and policy, hidden reasoning kept apart)", "",
         "## Held-out metrics", "", metrics_table(metrics), "",
@@ -66,3 +68,12 @@ def summary_markdown(context: ReportContext, metrics: dict[str, PolicyMetrics],
         parts += [f"### {name} ([CSV]({files[f'confusion-{name}-csv']}), "
                   f"[markdown]({files[f'confusion-{name}-md']}))", "", table.markdown(), ""]
     return "\n".join(parts)
+
+
+def coverage(cases) -> str:
+    """'12 conditions across 9 organ systems: cardiovascular (Angina, ...), ...'"""
+    systems: dict[str, set[str]] = {}
+    for case in cases:
+        systems.setdefault(case.organ_system or "unknown", set()).add(case.hidden_diagnosis)
+    named = "; ".join(f"{system} ({', '.join(sorted(names))})" for system, names in sorted(systems.items()))
+    return f"{sum(map(len, systems.values()))} conditions across {len(systems)} organ systems: {named}"
