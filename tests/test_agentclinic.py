@@ -185,4 +185,4 @@ def test_evaluate_reports_accuracy_turns_questions_and_tests_on_agentclinic(tiny
     assert metrics["context"]["cases"].startswith("agentclinic:")
     summary = (out / "summary.md").read_text()
     assert "examinations and tests asked for" in summary
-    assert "- held-out coverage: 1 conditions across 1 organ systems: unknown (" in summary
+    assert "- held-out coverage: 1 conditions across 1 organ systems: " in summary
