@@ -1,6 +1,7 @@
 """Does the doctor get better? base -> warm start -> GRPO, on held-out DDXPlus patients.
 
     python -m bench.learning [--quick] [--ddxplus ../shared/data/ddxplus] [--out runs/learning]
+    python -m bench.learning --warm-start W/last.ckpt --grpo G/last.ckpt   # evaluate trained stages only
 
 1. Demonstrations: the naive-Bayes doctor plays TRAINING patients sampled from kb_en.json
    (`python -m grpodx.demonstrations --cases ddxplus-sample:DIR`).
@@ -39,7 +40,9 @@ SEED = 1234  # data.seed of both configs: the held-out draw and the GRPO run's v
 PLANS = {
     # demonstrations, warm-start steps (configs/warmstart.yaml: 4 demonstrations a step), GRPO steps
     # (configs/default.yaml: 2 cases x G=4), held-out patients (sampled, recorded), GRPO validation
-    # cases and interval. Sized for 2 CPU cores: a warm-start step ~40 s, a GRPO step ~60 s alone.
+    # cases and interval. Sized before it ran, for 2 CPU cores, at a warm-start step ~40 s and a GRPO step
+    # ~60 s; measured alone (issue 12): ~20 s and ~145 s (2,100 doctor tokens sampled, 12k tokens updated),
+    # so the full plan takes ~2 h 40 min; its first run stopped GRPO at step 10 (BENCHMARKS.md).
     "full": dict(demonstrations=240, warm_steps=60, grpo_steps=30, sampled=100, recorded=100, val_size=32,
                  val_every=10),
     "quick": dict(demonstrations=32, warm_steps=4, grpo_steps=2, sampled=16, recorded=16, val_size=8,
@@ -60,6 +63,37 @@ def run(command: list[str], log: Path) -> float:
         tail = log.read_text().splitlines()[-15:]
         raise SystemExit(f"error: `{' '.join(command)}` failed (exit {code}); last lines of {log}:\n" + "\n".join(tail))
     return (time.perf_counter() - started) / 60
+
+
+def train_warm_start(python: str, demonstrations: Path, sample: str, plan: dict, runs: Path, out: Path) -> float:
+    return run([
+        python, "train.py", "fit", "--config", "configs/warmstart.yaml",
+        f"--data.init_args.demonstrations={demonstrations}", f"--data.init_args.cases={sample}",
+        "--data.init_args.val_size=8", f"--trainer.max_steps={plan['warm_steps']}",  # bench evaluates it below
+        DTYPE.replace("model.", "model.init_args."),
+        f"--trainer.val_check_interval={plan['warm_steps']}", f"--checkpoint.every_n_train_steps={plan['warm_steps']}",
+        f"--trainer.logger.init_args.save_dir={runs}", "--trainer.logger.init_args.name=warm_start"],
+        out / "warm_start.log")
+
+
+def train_grpo(python: str, warm: Path, sample: str, plan: dict, runs: Path, out: Path) -> float:
+    return run([
+        python, "train.py", "fit", "--config", "configs/default.yaml",
+        f"--model.doctor.adapter={warm.parent / 'last-adapter'}", f"--data.cases={sample}", DTYPE,
+        f"--data.val_size={plan['val_size']}", f"--trainer.max_steps={plan['grpo_steps']}",
+        f"--trainer.val_check_interval={plan['val_every']}", f"--checkpoint.every_n_train_steps={plan['val_every']}",
+        f"--trainer.logger.init_args.save_dir={runs}", "--trainer.logger.init_args.name=grpo"],
+        out / "grpo.log")
+
+
+def training_minutes(run_dir: Path) -> float:
+    """Wall minutes of a finished run, from its TensorBoard events (first to last write)."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(run_dir))
+    events.Reload()
+    times = [e.wall_time for tag in events.Tags()["scalars"] for e in events.Scalars(tag)]
+    return (max(times) - min(times)) / 60 if times else 0.0
 
 
 def newest_checkpoint(runs: Path, name: str) -> Path:
@@ -168,6 +202,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--ddxplus", default=str(ROOT.parent / "shared" / "data" / "ddxplus"),
                         help="DDXPlus folder (release files, kb_en.json, dev_patients.csv)")
     parser.add_argument("--out", default=None, help="where runs, logs and the PNG go (default runs/learning[-quick])")
+    parser.add_argument("--warm-start", help="evaluate this warm-start last.ckpt (of an earlier run of this "
+                        "command) instead of writing demonstrations and training one")
+    parser.add_argument("--grpo", help="evaluate this GRPO checkpoint (its run folder gives the curves) instead "
+                        "of training GRPO")
     args = parser.parse_args(argv)
     plan = PLANS["quick" if args.quick else "full"]
     ddxplus = Path(args.ddxplus).resolve()
@@ -197,26 +235,21 @@ def main(argv: list[str] | None = None) -> None:
 
     python, sample = sys.executable, f"ddxplus-sample:{ddxplus}"
     demonstrations = out / "demonstrations.jsonl"
-    minutes["demonstrations"] = run([python, "-m", "grpodx.demonstrations", "--cases", sample,
-                                     "--n", str(plan["demonstrations"]), "--out", str(demonstrations),
-                                     "--seed", "0"], out / "demonstrations.log")
-    minutes["warm_start_training"] = run([
-        python, "train.py", "fit", "--config", "configs/warmstart.yaml",
-        f"--data.init_args.demonstrations={demonstrations}", f"--data.init_args.cases={sample}",
-        "--data.init_args.val_size=8", f"--trainer.max_steps={plan['warm_steps']}",  # bench evaluates it below
-        DTYPE.replace("model.", "model.init_args."),
-        f"--trainer.val_check_interval={plan['warm_steps']}", f"--checkpoint.every_n_train_steps={plan['warm_steps']}",
-        f"--trainer.logger.init_args.save_dir={runs}", "--trainer.logger.init_args.name=warm_start"],
-        out / "warm_start.log")
-    warm = newest_checkpoint(runs, "warm_start")
-    minutes["grpo_training"] = run([
-        python, "train.py", "fit", "--config", "configs/default.yaml",
-        f"--model.doctor.adapter={warm.parent / 'last-adapter'}", f"--data.cases={sample}", DTYPE,
-        f"--data.val_size={plan['val_size']}", f"--trainer.max_steps={plan['grpo_steps']}",
-        f"--trainer.val_check_interval={plan['val_every']}", f"--checkpoint.every_n_train_steps={plan['val_every']}",
-        f"--trainer.logger.init_args.save_dir={runs}", "--trainer.logger.init_args.name=grpo"],
-        out / "grpo.log")
-    grpo = newest_checkpoint(runs, "grpo")
+    if args.warm_start:
+        warm = Path(args.warm_start).resolve()
+        minutes["warm_start_training"] = training_minutes(warm.parent.parent)
+    else:
+        minutes["demonstrations"] = run([python, "-m", "grpodx.demonstrations", "--cases", sample,
+                                         "--n", str(plan["demonstrations"]), "--out", str(demonstrations),
+                                         "--seed", "0"], out / "demonstrations.log")
+        minutes["warm_start_training"] = train_warm_start(python, demonstrations, sample, plan, runs, out)
+        warm = newest_checkpoint(runs, "warm_start")
+    if args.grpo:
+        grpo = Path(args.grpo).resolve()
+        minutes["grpo_training"] = training_minutes(grpo.parent.parent)
+    else:
+        minutes["grpo_training"] = train_grpo(python, warm, sample, plan, runs, out)
+        grpo = newest_checkpoint(runs, "grpo")
 
     for stage, checkpoint, base in (("base", None, True), ("warm_start", warm, False), ("grpo", grpo, False)):
         clock = time.perf_counter()
