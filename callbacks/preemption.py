@@ -31,7 +31,6 @@ class Preemption(L.Callback):
         self.enabled = enabled
         self._saved_step = -1
         self._step_start: dict | None = None
-        self.saved_path: str | None = None
 
     def setup(self, trainer, pl_module, stage: str) -> None:
         environment = getattr(pl_module, "environment", None)
@@ -63,7 +62,6 @@ class Preemption(L.Callback):
             random.setstate(self._step_start["python"])
         path = str(Path(checkpointing.dirpath) / f"{checkpointing.CHECKPOINT_NAME_LAST}{checkpointing.FILE_EXTENSION}")
         trainer.save_checkpoint(path)
-        self.saved_path = path
         if trainer.is_global_zero:
             print(f"preempted: step {trainer.global_step} saved to {path}; "
                   "resume with --ckpt_path last", file=sys.stderr, flush=True)

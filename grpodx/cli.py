@@ -28,9 +28,6 @@ ALIASES = {
 API_KEY_FLAG = "--openai-api-key"
 
 
-PARSER_KWARGS = {"exit_on_error": False}
-
-
 def check_command(argv: list[str]) -> None:
     """`fit` needs a config: without one it would train on the code's defaults into ./lightning_logs."""
     if argv[:1] == ["fit"] and not {"-h", "--help"} & set(argv) and \
@@ -119,6 +116,6 @@ def main(argv: list[str] | None = None) -> None:
             if not {"-h", "--help", "--print_config"} & set(sys.argv[1:]):
                 configure_threads()
             GRPODxCLI(DiagnosisGRPO, CaseDataModule, save_config_kwargs={"overwrite": True},
-                      parser_kwargs=PARSER_KWARGS)
+                      parser_kwargs={"exit_on_error": False})
     except (RolloutInterrupted, SIGTERMException):  # callbacks.Preemption saved the last completed step
         raise SystemExit(PREEMPTED_EXIT_CODE)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from grpodx.cases import Case
 from grpodx.episode import MeasurementReply
@@ -46,21 +47,23 @@ _PHRASES = [  # one spelling for names written several ways, in requests and in 
     (r"abdom(?:en|inal)", "abdomen"), (r"neuro(?:logic(?:al)?)?\b", "neuro"), (r"cardiac|cardiovascular", "cardiac"),
     (r"pulmonary|respiratory|lungs?\b", "lung"),
 ]
-_RAW_GENERIC = {"test", "tests", "testing", "result", "results", "finding", "findings", "exam", "examination", "examinations",
-            "level", "levels", "value", "values", "lab", "labs", "panel", "study", "studies", "comment", "comments",
-            "check", "please", "can", "could", "we", "i", "her", "his", "your", "the", "a", "an", "some", "and", "or",
-            "of", "for", "to", "on", "in", "with", "me", "us", "do", "get", "have", "take", "see", "order", "run",
-            "perform", "measure", "examine", "send", "obtain", "draw", "listen", "like", "would", "let", "shall", "may",
-            "look", "at", "any", "also", "other", "next", "now", "then", "quick", "full", "general", "physical",
-            "request", "imaging", "scan", "scans", "assessment", "signs", "sign", "off", "out", "see", "if", "is",
-            "are", "there", "what", "show", "shows", "report", "reports", "type", "done"}
-_RAW_CUE_WORDS = {"xray", "ecg", "cbc", "bp", "lp", "csf", "ultrasound", "heartrate", "ct", "mri", "urinalysis", "spo2",
-              "temperature", "wbc", "hemoglobin", "echocardiogram", "blood", "urine", "serum", "culture", "biopsy",
-              "swab", "smear", "stain", "titer", "titre", "antibody", "antibodies", "serology", "vital", "vitals",
-              "reflexes", "auscultation", "palpation", "abdomen", "abdominal", "chest", "lungs", "heart", "neck",
-              "skin", "eyes", "fundoscopy", "neurological", "gait", "throat", "ears", "glucose", "sodium",
-              "potassium", "creatinine", "troponin", "lipase", "tsh", "thyroid", "liver", "kidney", "renal",
-              "electrolytes", "platelets", "inr", "esr", "crp", "d-dimer", "ddimer", "lactate", "pregnancy", "hcg"}
+_RAW_GENERIC = {"test", "tests", "testing", "result", "results", "finding", "findings", "exam", "examination",
+                "examinations", "level", "levels", "value", "values", "lab", "labs", "panel", "study", "studies",
+                "comment", "comments", "check", "please", "can", "could", "we", "i", "her", "his", "your", "the", "a",
+                "an", "some", "and", "or", "of", "for", "to", "on", "in", "with", "me", "us", "do", "get", "have",
+                "take", "see", "order", "run", "perform", "measure", "examine", "send", "obtain", "draw", "listen",
+                "like", "would", "let", "shall", "may", "look", "at", "any", "also", "other", "next", "now", "then",
+                "quick", "full", "general", "physical", "request", "imaging", "scan", "scans", "assessment", "signs",
+                "sign", "off", "out", "see", "if", "is", "are", "there", "what", "show", "shows", "report", "reports",
+                "type", "done"}
+_RAW_CUE_WORDS = {"xray", "ecg", "cbc", "bp", "lp", "csf", "ultrasound", "heartrate", "ct", "mri", "urinalysis",
+                  "spo2", "temperature", "wbc", "hemoglobin", "echocardiogram", "blood", "urine", "serum", "culture",
+                  "biopsy", "swab", "smear", "stain", "titer", "titre", "antibody", "antibodies", "serology", "vital",
+                  "vitals", "reflexes", "auscultation", "palpation", "abdomen", "abdominal", "chest", "lungs",
+                  "heart", "neck", "skin", "eyes", "fundoscopy", "neurological", "gait", "throat", "ears", "glucose",
+                  "sodium", "potassium", "creatinine", "troponin", "lipase", "tsh", "thyroid", "liver", "kidney",
+                  "renal", "electrolytes", "platelets", "inr", "esr", "crp", "d-dimer", "ddimer", "lactate",
+                  "pregnancy", "hcg"}
 # a request naming one of these must find it in the record's path: a chest X-ray is not a chest CT
 _RAW_MODALITIES = {"xray", "ct", "mri", "ultrasound", "ecg", "echocardiogram", "biopsy", "culture", "lp", "csf",
                    "urinalysis", "cbc", "smear", "swab", "serology", "stain"}
@@ -92,11 +95,11 @@ def route(doctor_text: str, budget: int) -> Routed:
     """The patient's part of a turn and its measurement requests, within one budget of requests.
     A turn with no measurement request goes to the patient unchanged (its own budget rules apply)."""
     parts = sentences(doctor_text)
-    if not any(is_measurement_request(s) for s in parts):
+    measuring = [is_measurement_request(s) for s in parts]
+    if not any(measuring):
         return Routed(doctor_text, (), 0)
     kept, requests, dropped, count = [], [], 0, 0
-    for sentence in parts:
-        measuring = is_measurement_request(sentence)
+    for sentence, measuring in zip(parts, measuring):
         if measuring or is_request(sentence):
             count += 1
             if count > budget:
@@ -125,23 +128,24 @@ def _answer_one(case: Case, request: str) -> str:
     asked = (_tokens(wanted) - _GENERIC or _tokens(request) - _GENERIC) | (manoeuvre - _GENERIC)
     scored = []
     for path, value in pool:
-        if not asked & _MODALITIES <= _tokens(path):
+        parts = [_part_tokens(part) for part in path.split(" / ")]
+        words = frozenset().union(*parts)
+        if not asked & _MODALITIES <= words:
             continue
-        parts = path.split(" / ")
-        leaf = next((p for p in reversed(parts) if _tokens(p) - _GENERIC), parts[-1])
-        group = set().union(*(_tokens(p) for p in parts if p is not leaf)) - _GENERIC if len(parts) > 1 else set()
+        leaf = next((i for i in reversed(range(len(parts))) if parts[i] - _GENERIC), len(parts) - 1)
+        group = frozenset().union(*(t for i, t in enumerate(parts) if i != leaf)) - _GENERIC
         # the leaf's own words: "Blood Tests / Blood Culture" is named by "culture", its group by "blood"
-        scored.append((len(asked & (_tokens(leaf) - group - _GENERIC)), len(asked & group), path, value))
+        scored.append((len(asked & (parts[leaf] - group - _GENERIC)), len(asked & group), path, value, words))
     named = [s for s in scored if s[0]]
     if named:
         best = max(s[0] + s[1] for s in named)
-        return _listed(wanted, [(p, v) for leaf, group, p, v in named if leaf + group == best])
+        return _listed(wanted, [(p, v) for leaf, group, p, v, _ in named if leaf + group == best])
     in_group = [s for s in scored if s[1]]
     if in_group:
-        covered = set().union(*(_tokens(p) for _, _, p, _ in in_group))
+        covered = frozenset().union(*(words for *_, words in in_group))
         if asked - covered:  # a test of a recorded group, its value not recorded
             return f"{_upper(wanted)}: normal."
-        return _listed(wanted, [(p, v) for _, _, p, v in in_group])
+        return _listed(wanted, [(p, v) for _, _, p, v, _ in in_group])
     return f"{_upper(wanted) or 'That'}: not available."
 
 
@@ -156,6 +160,12 @@ def _tokens(text: str) -> set[str]:
     for pattern, canonical in _PHRASES:
         text = re.sub(pattern, f" {canonical} ", text)
     return {_singular(w) for w in re.findall(r"[a-z0-9]+", text)}
+
+
+@lru_cache(maxsize=8192)
+def _part_tokens(part: str) -> frozenset[str]:
+    """One component of a record path, tokenised once (the G episodes of a case ask about the same record)."""
+    return frozenset(_tokens(part))
 
 
 def _singular(word: str) -> str:

@@ -95,7 +95,7 @@ def osce_case(raw: object, case_id: str, kb: KnowledgeBase) -> Case:
     present, absent, key = _findings(actor, kb, child)
     if not present:
         raise _Bad("field 'OSCE_Examination.Patient_Actor' has no symptoms or history for the patient to tell")
-    primary = _text(_get(actor, "Symptoms", "Primary_Symptom"))
+    primary = _text(_symptoms(actor).get("Primary_Symptom"))
     complaint = (f"{'My child has' if child else 'I have'} {_lower_first(primary).rstrip('.')}." if primary
                  else present[0].statement.removeprefix("Yes, "))
     if mentions(complaint, names):
@@ -110,8 +110,7 @@ def osce_case(raw: object, case_id: str, kb: KnowledgeBase) -> Case:
 
 def _findings(actor: dict, kb: KnowledgeBase, child: bool) -> tuple[tuple[Finding, ...], tuple[Finding, ...], tuple[str, ...]]:
     """Present findings, absent ones and the key findings (the symptoms), ids unique, present first."""
-    symptoms = actor.get("Symptoms")
-    symptoms = symptoms if isinstance(symptoms, dict) else {"Primary_Symptom": symptoms}
+    symptoms = _symptoms(actor)
     secondary = symptoms.get("Secondary_Symptoms")
     if isinstance(secondary, str):  # "Weight loss, dark urine": a list written as one string
         secondary = re.split(r"\s*[,;]\s*", secondary)
@@ -282,10 +281,10 @@ def _text(value) -> str:
     return "" if value is None else str(value)
 
 
-def _get(data: dict, *keys: str):
-    for key in keys:
-        data = data.get(key) if isinstance(data, dict) else None
-    return data
+def _symptoms(actor: dict) -> dict:
+    """The Symptoms section as an object (a bare string or list is the primary symptom)."""
+    symptoms = actor.get("Symptoms")
+    return symptoms if isinstance(symptoms, dict) else {"Primary_Symptom": symptoms}
 
 
 def _words(key: str) -> str:

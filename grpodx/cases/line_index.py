@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from grpodx.cache import cache_root
+from grpodx.errors import ConfigError
 
 VERSION = 1  # bump when what a validation accepts changes: old entries are then never read
 _EDGE = 1 << 20
@@ -68,8 +69,6 @@ def indexed_json_lines(path: Path, kind: str, check: Callable[[object, int], Non
     """(offset, line number) pairs, flat, of every record line of a JSONL file (blank lines and lines
     starting with '#' skipped), each checked by `check(parsed, line_number)` the first time; a bad
     line is one ConfigError naming `path:line`."""
-    from grpodx.errors import ConfigError
-
     def build() -> array:
         entries = array("q")
         with path.open("rb") as handle:
@@ -99,8 +98,6 @@ def json_cases(path: Path | str, kind: str, parse: Callable[[object, str], objec
     """A JSONL file of cases as (count, build): every line validated once by `parse(raw, case_id)`
     (cached), then case `i` parsed from its line when asked for (case ids: `<stem>-<line>`).
     `formats` is the fix named in errors ("the format is in ...")."""
-    from grpodx.errors import ConfigError
-
     path = Path(path).expanduser()
     if not path.is_file():
         raise ConfigError(field, f"{path} not found", f"give a JSONL file: {kind}:/path/cases.jsonl")
