@@ -6,6 +6,7 @@ from callbacks.final_validation import ValidateAtEnd
 from callbacks.preemption import Preemption
 from callbacks.reward_metrics import RewardMetrics
 from callbacks.rollout_progress import RolloutProgress
+from callbacks.run_summary import RunSummary
 from callbacks.transcripts import TranscriptLogger
 
-__all__ = ["AdapterCheckpoint", "ApiUsage", "Preemption", "RewardMetrics", "RolloutProgress", "TranscriptLogger", "ValidateAtEnd"]
+__all__ = ["AdapterCheckpoint", "ApiUsage", "Preemption", "RewardMetrics", "RolloutProgress", "RunSummary", "TranscriptLogger", "ValidateAtEnd"]

@@ -34,8 +34,8 @@ class AtomicCheckpointIO(TorchCheckpointIO):
 class AdapterCheckpoint(ModelCheckpoint):
     """ModelCheckpoint whose saves (1) go through AtomicCheckpointIO, so a kill during a save never
     leaves a broken `last.ckpt`; (2) export `<checkpoint>-adapter/` (adapter_config.json +
-    adapter_model.safetensors) beside every checkpoint the run writes; (3) find `last` in any
-    earlier version folder of the same run name, so `--ckpt_path last` resumes across restarts.
+    adapter_model.safetensors) beside every checkpoint the run writes. `--ckpt_path last` is found
+    across the run's version folders by `last_checkpoint` (the CLI resolves it before fit).
     """
 
     def __init__(self, every_n_train_steps: int = 10, save_last: bool = True, save_top_k: int = -1,
@@ -59,19 +59,31 @@ class AdapterCheckpoint(ModelCheckpoint):
         policy = getattr(trainer.lightning_module, "policy", None)
         if policy is None:
             return
-        folder = Path(filepath).with_suffix("")
-        target = folder.parent / f"{folder.name}-adapter"
-        staging = folder.parent / f".{folder.name}-adapter.partial"
+        target = adapter_folder(filepath)
+        staging = target.parent / f".{target.name}.partial"
         policy.model.save_pretrained(staging)
         policy.tokenizer.save_pretrained(staging)
         if target.exists():
             shutil.rmtree(target)
         os.replace(staging, target)
 
-    def _find_last_checkpoints(self, trainer) -> set[str]:
-        found = set(super()._find_last_checkpoints(trainer))
+
+def adapter_folder(checkpoint: str | Path) -> Path:
+    """The PEFT adapter folder exported beside a checkpoint: `last.ckpt` -> `last-adapter/`."""
+    path = Path(checkpoint).with_suffix("")
+    return path.parent / f"{path.name}-adapter"
+
+
+def last_checkpoint(trainer) -> str | None:
+    """The newest `last*.ckpt` of this run: in the checkpoint callback's own `dirpath` when one is
+    set, else in every version folder of the logger's run name (a restart writes a new version_N,
+    so Lightning's own search, which looks only in the new folder, would find nothing)."""
+    callback = trainer.checkpoint_callback
+    if callback is not None and callback.dirpath is not None:
+        found = list(Path(callback.dirpath).glob("last*.ckpt"))
+    else:
         logger = trainer.logger
-        if logger is not None and getattr(logger, "save_dir", None) and self.dirpath is None:
-            run_root = Path(logger.save_dir) / (logger.name or "")
-            found |= {str(p) for p in run_root.glob("*/checkpoints/last*.ckpt")}
-        return found
+        save_dir = getattr(logger, "save_dir", None) if logger is not None else None
+        root = Path(save_dir) / (logger.name or "") if save_dir else Path(trainer.default_root_dir)
+        found = list(root.glob("*/checkpoints/last*.ckpt")) + list(root.glob("checkpoints/last*.ckpt"))
+    return str(max(found, key=lambda p: p.stat().st_mtime)) if found else None

@@ -31,6 +31,7 @@ class RewardMetrics(L.Callback):
         values = {f"train/{k}": m.compute() for k, m in self._train.items()}
         rewards = torch.tensor([e.score.reward for e in episodes])
         values["train/reward_std"] = rewards.std() if len(rewards) > 1 else torch.tensor(0.0)
+        values["step"] = float(trainer.global_step)  # TensorBoard's x: steps done, as the module logs it
         pl_module.log_dict(values, on_step=True, on_epoch=False, batch_size=len(episodes))
 
     def on_validation_batch_end(self, trainer, pl_module, outputs, batch, batch_idx, dataloader_idx=0):
@@ -47,7 +48,9 @@ class RewardMetrics(L.Callback):
 
     def _log_eval(self, pl_module, prefix: str):
         if not pl_module.trainer.sanity_checking:
-            pl_module.log_dict({f"{prefix}/{k}": m.compute() for k, m in self._eval.items() if m.update_called})
+            values = {f"{prefix}/{k}": m.compute() for k, m in self._eval.items() if m.update_called}
+            values["step"] = float(pl_module.trainer.global_step)  # the training step these weights reached
+            pl_module.log_dict(values)
         for metric in self._eval.values():
             metric.reset()
 

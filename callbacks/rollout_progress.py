@@ -1,6 +1,8 @@
-"""Console progress: the rollout's turn and active episodes within a step, and one line per step."""
+"""Console progress within a step (rollout turns, then the update's micro-batches) and one line per step."""
 
 from __future__ import annotations
+
+import time
 
 import lightning as L
 from rich.console import Console
@@ -8,8 +10,10 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 
 class RolloutProgress(L.Callback):
-    """A Rich bar for the rollout (turn k of max_turns, active episodes, API calls in flight) and, after each step, one
-    Rich line with reward, accuracy, KL and step time. Prints on rank 0 only.
+    """On a terminal, a Rich bar for the rollout (turn k of max_turns, active episodes, API calls in
+    flight) and one for the update (micro-batch i of n); when the output goes to a file, a plain line
+    per turn and per quarter of the update instead (a bar would print nothing there). After each step
+    one line with reward, accuracy, KL and step time. Prints on rank 0 only.
     """
 
     def __init__(self, enabled: bool = True):
@@ -17,32 +21,62 @@ class RolloutProgress(L.Callback):
         self.console = Console(stderr=True)
         self._progress: Progress | None = None
         self._task = None
+        self._phase = ""
+        self._trainer = None
+        self._started = 0.0
 
     def setup(self, trainer, pl_module, stage: str) -> None:
-        if self.enabled and trainer.is_global_zero and hasattr(pl_module, "environment"):
+        if not (self.enabled and trainer.is_global_zero):
+            return
+        self._trainer = trainer
+        if hasattr(pl_module, "environment"):
             pl_module.environment.observers.append(self._on_turn)
             from grpodx.api import shared_ledger
 
             shared_ledger().watchers.append(self._on_api_calls)
+        if hasattr(pl_module, "update_observers"):
+            pl_module.update_observers.append(self._on_update)
 
-    def _on_api_calls(self, in_flight: int) -> None:
-        """API patients and judges report calls in flight; shown beside the turn."""
-        if self._progress is not None:
-            self._progress.update(self._task, api=f", {in_flight} API calls in flight" if in_flight else "")
+    def _where(self) -> str:
+        trainer = self._trainer
+        if trainer is None or not trainer.training:
+            return "validation"
+        return f"step {trainer.global_step + 1}"
 
-    def _on_turn(self, turn: int, max_turns: int, active: int) -> None:
+    def _show(self, phase: str, completed: int, total: int, description: str, api: str = "") -> None:
+        if phase != self._phase:
+            self._stop()
+            self._phase, self._started = phase, time.perf_counter()
+        if not self.console.is_terminal:
+            self.console.print(f"{self._where()} {phase}: {description} ({time.perf_counter() - self._started:.0f} s)",
+                               markup=False, highlight=False)
+            return
         if self._progress is None:
-            self._progress = Progress(TextColumn("[bold]rollout[/]"), BarColumn(), TextColumn("{task.description}"),
+            self._progress = Progress(TextColumn(f"[bold]{phase}[/]"), BarColumn(), TextColumn("{task.description}"),
                                       TextColumn("{task.fields[api]}"), TimeElapsedColumn(), console=self.console,
                                       transient=True)
             self._progress.start()
-            self._task = self._progress.add_task("", total=max_turns, api="")
-        self._progress.update(self._task, completed=turn, description=f"turn {turn + 1}/{max_turns}, {active} active")
+            self._task = self._progress.add_task("", total=total, api="")
+        self._progress.update(self._task, completed=completed, total=total, description=description,
+                              **({"api": api} if api or phase == "rollout" else {}))
+
+    def _on_api_calls(self, in_flight: int) -> None:
+        """API patients and judges report calls in flight; shown beside the turn on a terminal."""
+        if self._progress is not None and self._phase == "rollout":
+            self._progress.update(self._task, api=f", {in_flight} API calls in flight" if in_flight else "")
+
+    def _on_turn(self, turn: int, max_turns: int, active: int) -> None:
+        self._show("rollout", turn, max_turns, f"turn {turn + 1}/{max_turns}, {active} active")
+
+    def _on_update(self, done: int, total: int) -> None:
+        if self.console.is_terminal or done == total or done % max(1, total // 4) == 0:
+            self._show("update", done, total, f"micro-batch {done}/{total}")
 
     def _stop(self) -> None:
         if self._progress is not None:
             self._progress.stop()
             self._progress = None
+        self._phase = ""
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
         self._stop()
@@ -53,7 +87,7 @@ class RolloutProgress(L.Callback):
             f"[bold]step {trainer.global_step}[/]  reward {m.get('train/reward', float('nan')):.3f}  "
             f"acc {m.get('train/accuracy', float('nan')):.2f}  kl {m.get('train/kl', 0.0):.4f}  "
             f"zero-std groups {m.get('train/zero_std_groups', 0):.0f}  step {m.get('time/step_s', 0):.1f}s "
-            f"(doctor {m.get('time/doctor_s', 0):.1f}s, update {m.get('time/update_s', 0):.1f}s)")
+            f"(doctor {m.get('time/doctor_s', 0):.1f}s, update {m.get('time/update_s', 0):.1f}s)", soft_wrap=True)
 
     def on_validation_batch_end(self, trainer, pl_module, outputs, batch, batch_idx, dataloader_idx=0):
         self._stop()

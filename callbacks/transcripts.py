@@ -8,19 +8,19 @@ from pathlib import Path
 import lightning as L
 from rich.console import Console
 from rich.panel import Panel
-from rich.text import Text
 
-from grpodx.transcript import transcript_markdown, transcript_record
+from grpodx.transcript import transcript_markdown, transcript_record, transcript_text
 
 
 class TranscriptLogger(L.Callback):
     """Writes `num_episodes` transcripts every `every_n_steps` training steps (and from every
-    validation run's first batch) to `<log_dir>/transcripts.jsonl`, TensorBoard and a Rich panel.
+    validation run's first batch) to `<log_dir>/transcripts.jsonl`, TensorBoard (markdown) and the
+    console (a panel on a terminal, plain text when the output goes to a file).
 
     Args:
         every_n_steps: how often (in training steps) to sample transcripts.
         num_episodes: episodes per sample (the first episodes of different cases first).
-        console: print a Rich panel per transcript.
+        console: print each transcript to the console (stderr).
     """
 
     def __init__(self, every_n_steps: int = 5, num_episodes: int = 2, console: bool = True):
@@ -50,9 +50,15 @@ class TranscriptLogger(L.Callback):
             for record in records:
                 handle.write(json.dumps(record) + "\n")
         experiment = getattr(trainer.logger, "experiment", None)
+        console = Console(stderr=True)
         for i, record in enumerate(records):
-            text = transcript_markdown(record)
             if hasattr(experiment, "add_text"):
-                experiment.add_text(f"transcripts/{split}_{i}", text, trainer.global_step)
+                experiment.add_text(f"transcripts/{split}_{i}", transcript_markdown(record), trainer.global_step)
             if self.console:
-                Console(stderr=True).print(Panel(Text(text), title=f"{split} transcript, step {trainer.global_step}"))
+                title = (f"{split} transcript, step {trainer.global_step}, hidden diagnosis: "
+                         f"{record['hidden_diagnosis']} ({record['icd10']})")
+                if console.is_terminal:
+                    console.print(Panel(transcript_text(record), title=title))
+                else:
+                    console.print(f"--- {title} ---\n{transcript_text(record).plain}", markup=False,
+                                  highlight=False, soft_wrap=True)

@@ -174,16 +174,12 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _session(args: argparse.Namespace, console: Console) -> TerminalChat:
-    import warnings
-
     import torch
-    from transformers.utils import logging as hf_logging
 
+    from grpodx.chatter import quiet_libraries
     from grpodx.doctor.restore import read_checkpoint, restore_doctor
 
-    hf_logging.disable_progress_bar()  # the chat screen is the patient's; loading noise stays off it
-    hf_logging.set_verbosity_error()
-    warnings.filterwarnings("ignore", category=FutureWarning)
+    quiet_libraries()  # the chat screen is the patient's; loading noise stays off it
 
     if args.max_turns is not None and args.max_turns < 1:
         raise ConfigError("--max-turns", f"must be >= 1, got {args.max_turns}", "use e.g. 5")

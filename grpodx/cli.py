@@ -9,9 +9,12 @@ import lightning as L
 from lightning.pytorch.cli import LightningCLI
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
-from callbacks import (AdapterCheckpoint, ApiUsage, Preemption, RewardMetrics, RolloutProgress, TranscriptLogger,
-                       ValidateAtEnd)
-from callbacks.preemption import PREEMPTED_EXIT_CODE
+from callbacks import (AdapterCheckpoint, ApiUsage, Preemption, RewardMetrics, RolloutProgress, RunSummary,
+                       TranscriptLogger, ValidateAtEnd)
+from callbacks.adapter_checkpoint import last_checkpoint
+from callbacks.preemption import exit_code
+from grpodx.chatter import quiet_libraries
+from grpodx.cli_help import FULL_HELP_FLAG, compact_help
 from grpodx.data import CaseDataModule
 from grpodx.errors import ConfigError, RolloutInterrupted, one_line_errors
 from grpodx.module import DiagnosisGRPO
@@ -28,9 +31,14 @@ ALIASES = {
 API_KEY_FLAG = "--openai-api-key"
 
 
+def asks_for_help(argv: list[str]) -> bool:
+    return any(a in ("-h", "--help", FULL_HELP_FLAG, "--print_config") or a.endswith(".help") or
+               a.startswith("--print_config=") for a in argv)
+
+
 def check_command(argv: list[str]) -> None:
     """`fit` needs a config: without one it would train on the code's defaults into ./lightning_logs."""
-    if argv[:1] == ["fit"] and not {"-h", "--help"} & set(argv) and \
+    if argv[:1] == ["fit"] and not asks_for_help(argv) and \
             not any(a in ("-c", "--config") or a.startswith("--config=") for a in argv):
         raise ConfigError("--config", "fit needs a config file", "add --config configs/default.yaml "
                           "(or configs/warmstart.yaml, configs/local-server.yaml, configs/phi4-openai.yaml)")
@@ -95,7 +103,22 @@ class GRPODxCLI(LightningCLI):
                 raise ConfigError("trainer.max_steps", f"must be a number of steps >= 1, got {max_steps}",
                                   "set e.g. --trainer.max_steps 20 (training never ends otherwise)")
 
+    def before_fit(self) -> None:
+        """`--ckpt_path last` finds the newest last.ckpt in any version folder of this run name
+        (a restart writes a new version_N), and says what it resumes, or that a new run starts."""
+        config = self.config_init[self.subcommand]
+        if config.get("ckpt_path") != "last":
+            return
+        found = last_checkpoint(self.trainer)
+        config["ckpt_path"] = found
+        if self.trainer.is_global_zero:
+            print(f"resuming from {found}" if found else
+                  "--ckpt_path last: no checkpoint of this run name yet, so a new run starts at step 0",
+                  file=sys.stderr, flush=True)
+
     def add_arguments_to_parser(self, parser) -> None:
+        parser.set_defaults({"trainer.enable_progress_bar": False})  # callbacks.RolloutProgress shows the step
+        parser.add_lightning_class_args(RunSummary, "summary")
         parser.add_lightning_class_args(AdapterCheckpoint, "checkpoint")
         parser.add_lightning_class_args(TranscriptLogger, "transcripts")
         parser.add_lightning_class_args(RewardMetrics, "reward_metrics")
@@ -109,13 +132,18 @@ class GRPODxCLI(LightningCLI):
 
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["fit"] and {"-h", "--help"} & set(argv):
+        print(compact_help(ALIASES, API_KEY_FLAG))
+        return
+    argv = [("--help" if a == FULL_HELP_FLAG else a) for a in argv]
     try:
         with one_line_errors("python train.py fit --help"):
             sys.argv = sys.argv[:1] + translate_aliases(argv, os.environ)
             check_command(sys.argv[1:])
-            if not {"-h", "--help", "--print_config"} & set(sys.argv[1:]):
+            if not asks_for_help(sys.argv[1:]):
                 configure_threads()
+            quiet_libraries()
             GRPODxCLI(DiagnosisGRPO, CaseDataModule, save_config_kwargs={"overwrite": True},
                       parser_kwargs={"exit_on_error": False})
     except (RolloutInterrupted, SIGTERMException):  # callbacks.Preemption saved the last completed step
-        raise SystemExit(PREEMPTED_EXIT_CODE)
+        raise SystemExit(exit_code())

@@ -64,8 +64,8 @@ def evaluate(args: argparse.Namespace, overrides: list[str]) -> Path:
     """Build model and data through the training CLI, play the held-out cases, write the report."""
     from rich.console import Console
     from rich.progress import Progress
-    from transformers.utils import logging as hf_logging
 
+    from grpodx.chatter import quiet_libraries
     from grpodx.cli import GRPODxCLI
     from grpodx.data import CaseDataModule
     from grpodx.doctor.restore import load_lora_weights, read_checkpoint
@@ -77,7 +77,7 @@ def evaluate(args: argparse.Namespace, overrides: list[str]) -> Path:
     from grpodx.report.metrics import policy_metrics
     from grpodx.report.summary import ReportContext, coverage, metrics_table
 
-    hf_logging.disable_progress_bar()
+    quiet_libraries()
     console = Console(stderr=True)
     saved = read_checkpoint(args.ckpt_path, "--ckpt_path") if args.ckpt_path else None
     run = run_folder(args.ckpt_path)

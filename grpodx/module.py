@@ -42,6 +42,7 @@ class DiagnosisGRPO(DoctorModule):
         self.grpo_config.validate()
         self.group_size = group_size
         self.automatic_optimization = False  # one rollout feeds num_iterations updates of micro-batches
+        self.update_observers: list = []  # called (micro-batches done, total) during the update (progress)
         self.save_hyperparameters(ignore=["patient", "judge"])
 
     def configure_optimizers(self):
@@ -72,6 +73,7 @@ class DiagnosisGRPO(DoctorModule):
             "time/update_s": time.perf_counter() - update_started,
             "time/step_s": time.perf_counter() - started,
             "train/learning_rate": g.learning_rate,
+            "step": float(self.global_step),  # TensorBoard's x: steps done (from 1), as console and transcripts
         }
         self.log_dict(metrics, on_step=True, on_epoch=False, batch_size=len(episodes), sync_dist=self.world_size > 1)
         return {"episodes": episodes}  # what the callbacks read (metrics, transcripts)
@@ -95,6 +97,7 @@ class DiagnosisGRPO(DoctorModule):
                   "logprob_s": 0.0, "backward_s": 0.0, "optimizer_s": 0.0}
         # With no rows (every group had equal rewards) the optimizer still steps, gradient-free, so
         # global_step always counts rollouts x num_iterations and resume lands where expected.
+        self._updated, self._update_total = 0, len(batches) * g.num_iterations
         old = self._frozen_log_probs(batches) if g.num_iterations > 1 and batches else None
         ref = self._frozen_log_probs(batches, reference=True) if g.beta > 0 and batches else None
         for _ in range(g.num_iterations):
@@ -156,6 +159,9 @@ class DiagnosisGRPO(DoctorModule):
             sums += torch.stack([terms.loss.detach(), terms.per_token_kl.sum(), terms.ratio.sum(),
                                  terms.low_clipped.sum(), terms.high_clipped.sum(),
                                  torch.tensor(len(log_probs), device=sums.device)]).to(sums)
+            self._updated += 1
+            for observer in self.update_observers:
+                observer(self._updated, self._update_total)
         return sums
 
     def _all_valid_rewards(self, rewards: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:

@@ -174,7 +174,8 @@ class WarmStart(DoctorModule):
         loss = total_nll / tokens
         self.log_dict({"train/loss": loss, "train/perplexity": math.exp(min(loss, 50.0)),
                        "train/doctor_tokens": float(tokens), "train/learning_rate": learning_rate,
-                       "time/step_s": time.perf_counter() - started},
+                       "time/step_s": time.perf_counter() - started,
+                       "step": float(self.global_step)},  # TensorBoard's x: steps done, as console and transcripts
                       on_step=True, on_epoch=False, batch_size=len(batch.demonstrations),
                       sync_dist=False)  # already summed over ranks
         return {"loss": torch.tensor(loss), "episodes": []}  # no rollout: the reward callbacks skip the step

@@ -64,6 +64,19 @@ def test_fit_without_a_config_is_one_line(capsys, monkeypatch):
     assert exit_info.value.code == 2 and error.startswith("error: --config: fit needs a config file")
 
 
+def test_fit_help_is_short_shows_the_documented_defaults_and_the_seed_flags(capsys):
+    from grpodx.cli import ALIASES, main
+
+    main(["fit", "--help"])
+    text = capsys.readouterr().out
+    assert len(text.splitlines()) < 300  # Lightning's full help is ~730 lines: one flag away
+    assert "--help-all" in text and all(short in text for short in ALIASES) and "--openai-api-key" in text
+    for option in ("--model.grpo.epsilon", "--model.doctor.lora_rank", "--data.cases", "--checkpoint.every_n_train_steps"):
+        assert option in text, option
+    batch = text[text.index("--data.batch_size BATCH_SIZE"):]
+    assert "default: 2)" in batch[:300]  # the code's default is configs/default.yaml's
+
+
 def _run_in_process(args, tmp_path, capsys):
     """Bad input fails before any model loads, so the CLI runs in-process in a fraction of a second."""
     from grpodx.cli import main

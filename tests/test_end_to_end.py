@@ -38,10 +38,16 @@ def _scalars(version_dir):
 def test_fit_writes_curves_transcripts_checkpoint_adapter_and_resumes(tmp_path):
     from peft import PeftModel
 
-    _fit(tmp_path, "--max-steps", "2")
+    first = _fit(tmp_path, "--max-steps", "2", "--ckpt_path", "last")  # nothing to resume yet: a new run
     run = tmp_path / "default" / "version_0"
+    assert "no checkpoint of this run name yet, so a new run starts at step 0" in first.stderr
+    assert f"run folder: {run}" in first.stderr
+    assert "held-out (2 cases) after step 2: reward" in first.stderr
+    assert f"checkpoint: {run / 'checkpoints' / 'last.ckpt'}" in first.stderr
+    assert f"adapter: {run / 'checkpoints' / 'last-adapter'}" in first.stderr
     scalars = _scalars(run)
     assert REQUIRED_TAGS <= set(scalars), REQUIRED_TAGS - set(scalars)
+    assert scalars["train/reward"] == [1, 2] and scalars["val/reward"] == [2]  # steps as the console counts them
 
     records = [json.loads(line) for line in (run / "transcripts.jsonl").read_text().splitlines()]
     assert records and all(r["hidden_diagnosis"] and r["turns"] and r["breakdown"] for r in records)
@@ -61,7 +67,8 @@ def test_fit_writes_curves_transcripts_checkpoint_adapter_and_resumes(tmp_path):
     for name, param in trained.items():  # the adapter holds the checkpoint's weights
         assert torch.equal(param.detach(), checkpoint["state_dict"]["policy.model." + name].to(param.dtype)), name
 
-    _fit(tmp_path, "--ckpt_path", "last", "--max-steps", "3")
+    again = _fit(tmp_path, "--ckpt_path", "last", "--max-steps", "3")
+    assert f"resuming from {run / 'checkpoints' / 'last.ckpt'}" in again.stderr
     resumed = tmp_path / "default" / "version_1"
     assert torch.load(resumed / "checkpoints" / "last.ckpt", weights_only=True)["global_step"] == 3
     assert min(_scalars(resumed)["train/loss"]) > max(scalars["train/loss"])

@@ -39,8 +39,8 @@ def _command(server, tiny_model_dir, save_dir, *extra) -> list[str]:
             "--trainer.logger.init_args.save_dir", str(save_dir), *extra]
 
 
-def _judged(server) -> int:
-    return sum(1 for r in server.requests if (r.get("response_format") or {}).get("json_schema", {}).get("name")
+def _judged(server, after: int = 0) -> int:
+    return sum(1 for r in server.requests[after:] if (r.get("response_format") or {}).get("json_schema", {}).get("name")
                == "judge_scores")
 
 
@@ -89,3 +89,47 @@ def test_sigterm_mid_rollout_saves_the_last_step_and_resume_redoes_the_dropped_o
     redone = _step_records(tmp_path / "a" / "local-server" / "version_1", 2)
     uninterrupted = _step_records(tmp_path / "b" / "local-server" / "version_0", 2)
     assert redone and [(r["case_id"], r["turns"]) for r in redone] == [(r["case_id"], r["turns"]) for r in uninterrupted]
+
+
+def _start(server, tiny_model_dir, save_dir, env) -> subprocess.Popen:
+    return subprocess.Popen(_command(server, tiny_model_dir, save_dir, "--trainer.max_steps", "1000"), cwd=ROOT,
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def _wait_for_patient_call(server, process, after: int, deadline: float) -> None:
+    while time.monotonic() < deadline and process.poll() is None and \
+            not any(not r.get("response_format") for r in server.requests[after:]):
+        time.sleep(0.2)
+    assert process.poll() is None, process.communicate()[1][-3000:]
+    time.sleep(PATIENT_DELAY_S / 2)
+
+
+def test_ctrl_c_keeps_completed_steps_and_an_interrupted_first_step_leaves_no_folder(tiny_model_dir, tmp_path):
+    """A first Ctrl-C stops like SIGTERM (exit 130, last completed step saved); stopped before any
+    step completed, the run removes its empty version folder instead of leaving it behind."""
+    env = {**os.environ, "OPENAI_API_KEY": "sk-test-preemption", "OMP_NUM_THREADS": "1"}
+    server = FakeOpenAIServer(route=_slow_patient, lifetime_s=600).start()
+    try:
+        early = _start(server, tiny_model_dir, tmp_path / "early", env)
+        _wait_for_patient_call(server, early, 0, time.monotonic() + 300)  # step 1's rollout
+        early.send_signal(signal.SIGINT)
+        _, early_err = early.communicate(timeout=60)
+
+        mark = len(server.requests)
+        late = _start(server, tiny_model_dir, tmp_path / "late", env)
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and late.poll() is None and _judged(server, mark) < 2:
+            time.sleep(0.2)  # step 1 judged ...
+        _wait_for_patient_call(server, late, len(server.requests), deadline)  # ... step 2's rollout
+        late.send_signal(signal.SIGINT)
+        _, late_err = late.communicate(timeout=60)
+    finally:
+        server.stop()
+    assert early.returncode == 130, early_err[-3000:]
+    assert "no step completed: removed the run folder" in early_err
+    assert not (tmp_path / "early" / "local-server" / "version_0").exists()
+    assert late.returncode == 130, late_err[-3000:]
+    assert "stopped: step 1 saved to" in late_err
+    checkpoint = torch.load(tmp_path / "late" / "local-server" / "version_0" / "checkpoints" / "last.ckpt",
+                            weights_only=True)
+    assert checkpoint["global_step"] == 1 and checkpoint["CaseDataModule"]["next_batch"] == 1

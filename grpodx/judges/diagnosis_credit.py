@@ -16,6 +16,15 @@ from grpodx.cases.knowledge import KnowledgeBase
 from grpodx.cases.names import differential_rank, read_answer, reading_condition
 
 
+# what each level means, in words a transcript reader needs ("reward 0.0 (missing)" explains nothing)
+LEVEL_WORDS = {
+    "exact": "names the hidden diagnosis", "category": "same ICD-10 category", "organ_system": "same organ system",
+    "differential": "in the case's recorded differential", "wrong": "another condition",
+    "unrecognised": "not a condition the judge knows", "multi": "names several conditions, earns nothing",
+    "missing": "no final diagnosis given",
+}
+
+
 @dataclass(frozen=True)
 class DiagnosisCredit:
     """Credit levels, each in [0, 1]; config."""

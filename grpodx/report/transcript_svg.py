@@ -11,28 +11,8 @@ import json
 
 from rich.console import Console
 from rich.panel import Panel
-from rich.text import Text
-
 from grpodx.errors import ConfigError, one_line_errors
-
-
-def transcript_text(record: dict) -> Text:
-    """Patient and doctor turns, hidden reasoning dimmed and labelled, the judge's breakdown last."""
-    text = Text()
-    for turn in record["turns"]:
-        if turn["role"] == "doctor":
-            if turn.get("reasoning"):
-                text.append("  [hidden reasoning] ", style="dim italic")
-                text.append(turn["reasoning"] + "\n", style="dim italic")
-            text.append("Doctor: ", style="bold cyan")
-            text.append((turn["text"] or "(no visible text)") + "\n")
-        else:
-            text.append("Patient: ", style="bold green")
-            text.append(turn["text"] + "\n")
-    parts = ", ".join(f"{k} {v:.2f}" for k, v in (record.get("breakdown") or {}).items())
-    text.append(f"\nfinal diagnosis: {record.get('final_diagnosis')}  |  reward {record.get('reward')}"
-                f" ({record.get('diagnosis_level')})  |  {parts}", style="bold")
-    return text
+from grpodx.transcript import transcript_text
 
 
 def _record(path: str, index: int) -> dict:
