@@ -104,15 +104,28 @@ class GRPODxCLI(LightningCLI):
                                   "set e.g. --trainer.max_steps 20 (training never ends otherwise)")
 
     def before_fit(self) -> None:
+        self._resolve_last()
+
+    def before_validate(self) -> None:
+        self._resolve_last()
+
+    def before_test(self) -> None:
+        self._resolve_last()
+
+    def _resolve_last(self) -> None:
         """`--ckpt_path last` finds the newest last.ckpt in any version folder of this run name
-        (a restart writes a new version_N), and says what it resumes, or that a new run starts."""
+        (a restart writes a new version_N), and says what it loads; with none, fit starts a new
+        run (and says so), validate and test stop with one line."""
         config = self.config_init[self.subcommand]
         if config.get("ckpt_path") != "last":
             return
         found = last_checkpoint(self.trainer)
+        if found is None and self.subcommand != "fit":
+            raise ConfigError("--ckpt_path", f"`last`: no checkpoint of this run name to {self.subcommand}",
+                              "train first, or give the path of a .ckpt file")
         config["ckpt_path"] = found
         if self.trainer.is_global_zero:
-            print(f"resuming from {found}" if found else
+            print(f"resuming from {found}" if found and self.subcommand == "fit" else f"loading {found}" if found else
                   "--ckpt_path last: no checkpoint of this run name yet, so a new run starts at step 0",
                   file=sys.stderr, flush=True)
 

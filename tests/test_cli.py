@@ -185,3 +185,15 @@ def test_config_chooses_the_module_and_datamodule(tiny_model_dir, tmp_path):
 
     configured = yaml.safe_load((ROOT / "configs" / "warmstart.yaml").read_text())["data"]["init_args"]["batch_size"]
     assert warm.model.doctor_config.lora_rank == 4 and warm.datamodule.batch_size == configured
+
+
+def test_test_with_ckpt_path_last_and_nothing_trained_is_one_line(tmp_path, capsys, monkeypatch):
+    """`train.py test --ckpt_path last` with no checkpoint would otherwise score the untrained weights."""
+    from grpodx.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["train.py"])
+    with pytest.raises(SystemExit) as exit_info:
+        main(["test", "--config", str(ROOT / "configs" / "default.yaml"), "--ckpt_path", "last",
+              "--trainer.logger.init_args.save_dir", str(tmp_path / "runs")])
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert exit_info.value.code == 2 and error.startswith("error: --ckpt_path: `last`: no checkpoint"), error
