@@ -154,7 +154,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--temperature", type=float, help="sampling temperature (default: the config's)")
     parser.add_argument("--top-p", type=float, help="nucleus sampling (default: the config's)")
     parser.add_argument("--max-new-tokens", type=int, help="cap per doctor turn (default: the config's)")
-    parser.add_argument("--dtype", default="float32", choices=["float32", "bfloat16", "float16"])
+    parser.add_argument("--dtype", choices=["auto", "float32", "bfloat16", "float16"],
+                        help="weights dtype (default: the checkpoint's, else auto as in training)")
     parser.add_argument("--show-reasoning", action="store_true", help="print the doctor's hidden <reason> text")
     parser.add_argument("--save", help="append each conversation as one JSON line to this file")
     parser.add_argument("--seed", type=int, default=0, help="sampling seed")
