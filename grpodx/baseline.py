@@ -15,7 +15,6 @@ judge scores it. A random-question doctor beside it gives the floor. The naive-B
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import sys
@@ -25,6 +24,7 @@ from grpodx.errors import one_line_errors
 from grpodx.cases.ddxplus import load_pathology_kb, load_release, locate
 from grpodx.episode import DoctorTurn, Episode
 from grpodx.episode_metrics import top_k_hit
+from grpodx.entry import entry_parser
 from grpodx.errors import ConfigError
 from grpodx.judges import OfflineJudge
 from grpodx.naive_bayes import NaiveBayesDoctor
@@ -72,7 +72,7 @@ def summary(episodes: list[Episode]) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = entry_parser("python -m grpodx.baseline", __doc__)
     parser.add_argument("--cases", required=True, help="ddxplus:DIR (a folder with the release files and kb_en.json)")
     parser.add_argument("--patients", help="a patients CSV kept apart from the release files")
     parser.add_argument("--n", type=int, default=200, help="patients to play")
@@ -81,8 +81,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--ignore-complaint", action="store_true",
                         help="start from the priors, not from the opening complaint (the old reference)")
-    args = parser.parse_args(argv)
     with one_line_errors("python -m grpodx.baseline --help"):
+        args = parser.parse_args(argv)
         if not args.cases.startswith("ddxplus:"):
             raise ConfigError("--cases", f"{args.cases!r} is not a DDXPlus source", "use --cases ddxplus:DIR")
         if args.n < 1 or args.max_turns < 1:

@@ -12,13 +12,13 @@ leaves (exit 0) and the conversation so far is still saved with --save.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from jsonargparse import Namespace
 from rich.console import Console
 from rich.panel import Panel
 from rich.text import Text
@@ -26,6 +26,7 @@ from rich.text import Text
 from grpodx.dialogue import final_diagnosis
 from grpodx.doctor.turns import Conversations, Seat, TurnTaker
 from grpodx.episode import Dialogue, DoctorTurn
+from grpodx.entry import entry_parser
 from grpodx.errors import ConfigError, one_line_errors
 from grpodx.threads import configure_threads
 
@@ -140,9 +141,8 @@ class TerminalChat:
             self.console.print(f"[dim]Saved to {path}[/dim]")
 
 
-def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m grpodx.chat", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+def parse_args(argv: list[str]) -> Namespace:
+    parser = entry_parser("python -m grpodx.chat", __doc__)
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--adapter", help="a PEFT adapter folder (runs/.../checkpoints/last-adapter)")
     source.add_argument("--checkpoint", help="a LoRA-only Lightning checkpoint (runs/.../last.ckpt)")
@@ -163,10 +163,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = parse_args(sys.argv[1:] if argv is None else argv)
     console = Console()
     try:
         with one_line_errors("python -m grpodx.chat --help"):
+            args = parse_args(sys.argv[1:] if argv is None else argv)
             configure_threads()
             session = _session(args, console)
     except KeyboardInterrupt:
@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> None:
     session.run()
 
 
-def _session(args: argparse.Namespace, console: Console) -> TerminalChat:
+def _session(args: Namespace, console: Console) -> TerminalChat:
     import torch
 
     from grpodx.chatter import quiet_libraries

@@ -16,7 +16,6 @@ naive-Bayes doctor's top-1 over the written episodes and how often a wording was
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import sys
@@ -31,6 +30,7 @@ from grpodx.dialogue import differential, final_diagnosis, split_reasoning
 from grpodx.episode import DoctorTurn, Episode, PatientReply
 from grpodx.episode_metrics import top_k_hit
 from grpodx.errors import ConfigError
+from grpodx.entry import entry_parser
 from grpodx.naive_bayes import NaiveBayesDoctor
 
 
@@ -288,7 +288,7 @@ def main(argv: list[str] | None = None) -> None:
     from grpodx.judges import OfflineJudge
     from grpodx.patients import OfflinePatient
 
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = entry_parser("python -m grpodx.demonstrations", __doc__)
     parser.add_argument("--cases", required=True, help="kb, ddxplus:DIR or ddxplus-sample:DIR (training cases only)")
     parser.add_argument("--n", type=int, required=True, help="episodes to write")
     parser.add_argument("--out", required=True, help="JSONL file to write")
@@ -297,8 +297,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--questions-per-turn", type=int, default=3, help="at most 3: the patient's budget")
     parser.add_argument("--max-new-tokens", type=int, default=64, help="the doctor's model.doctor.max_new_tokens")
     parser.add_argument("--model", default=DEFAULT_MODEL, help="whose tokenizer counts the tokens")
-    args = parser.parse_args(argv)
     with one_line_errors("python -m grpodx.demonstrations --help"):
+        args = parser.parse_args(argv)
         if args.n < 1 or args.max_turns < 2 or not 1 <= args.questions_per_turn <= 3 or args.max_new_tokens < 16:
             raise ConfigError("--n/--max-turns/--questions-per-turn/--max-new-tokens", "out of range",
                               "use --n >= 1, --max-turns >= 2, 1-3 questions per turn, --max-new-tokens >= 16")

@@ -12,10 +12,12 @@ run's own config.yaml beside the checkpoint is used.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
+from jsonargparse import Namespace
+
+from grpodx.entry import entry_parser
 from grpodx.errors import ConfigError, one_line_errors
 from grpodx.threads import configure_threads
 
@@ -23,18 +25,32 @@ HELP = "python -m grpodx.evaluate --help"
 FIT_ONLY = {"ckpt_path", "weights_only"}
 
 
-def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
-    """This command's own flags; everything else goes to the training CLI as config overrides."""
-    parser = argparse.ArgumentParser(prog="python -m grpodx.evaluate", description=__doc__, allow_abbrev=False,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog="Any other --key value (e.g. --data.val_size 32) overrides the config.")
+OWN = {"--config": True, "--ckpt_path": True, "--out": True, "--compare-base": False, "--run-dir": True,
+       "-h": False, "--help": False}  # this command's options: do they take a value?
+
+
+def parse_args(argv: list[str]) -> tuple[Namespace, list[str]]:
+    """This command's own options; everything else goes to the training CLI as config overrides."""
+    parser = entry_parser("python -m grpodx.evaluate", __doc__ + "\nAny other --key value (e.g. --data.val_size 32) "
+                          "overrides the config.", config_file=False)
     parser.add_argument("--config", help="training config (default: the run's config.yaml beside the checkpoint)")
     parser.add_argument("--ckpt_path", help="a checkpoint from train.py fit (default: evaluate the base model)")
     parser.add_argument("--out", required=True, help="report folder to write (e.g. reports/NAME)")
     parser.add_argument("--compare-base", action="store_true", help="also evaluate the base model (adapter off)")
     parser.add_argument("--run-dir", action="append", default=[],
                         help="TensorBoard run folder(s) for the training curves (default: the checkpoint's run)")
-    return parser.parse_known_args(argv)
+    own, overrides, i = [], [], 0
+    while i < len(argv):
+        name = argv[i].split("=", 1)[0]
+        if name not in OWN:
+            overrides.append(argv[i])
+        else:
+            own.append(argv[i])
+            if OWN[name] and "=" not in argv[i] and i + 1 < len(argv):
+                own.append(argv[i + 1])
+                i += 1
+        i += 1
+    return parser.parse_args(own), overrides
 
 
 def run_folder(ckpt_path: str | None) -> Path | None:
@@ -60,7 +76,7 @@ def config_args(config: str | None) -> list[str]:
     return ["--config", config]
 
 
-def evaluate(args: argparse.Namespace, overrides: list[str]) -> Path:
+def evaluate(args: Namespace, overrides: list[str]) -> Path:
     """Build model and data through the training CLI, play the held-out cases, write the report."""
     from rich.console import Console
     from rich.progress import Progress
@@ -116,9 +132,9 @@ def evaluate(args: argparse.Namespace, overrides: list[str]) -> Path:
 
 
 def main(argv: list[str] | None = None) -> None:
-    args, overrides = parse_args(sys.argv[1:] if argv is None else argv)
-    sys.argv = sys.argv[:1]  # LightningCLI gets its arguments from `args=`, never from sys.argv
+    sys_args, sys.argv = sys.argv[1:], sys.argv[:1]  # LightningCLI gets its arguments from `args=`, never from sys.argv
     with one_line_errors(HELP):
+        args, overrides = parse_args(sys_args if argv is None else argv)
         configure_threads()
         evaluate(args, overrides)
 

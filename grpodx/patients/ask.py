@@ -10,12 +10,12 @@ position in a sampled stream (`kb`, `ddxplus-sample:`). The hidden diagnosis is 
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 
 from grpodx.cases.sources import ReplayedCases, case_source, ddxplus_cases
 from grpodx.cases import Case
+from grpodx.entry import entry_parser
 from grpodx.errors import ConfigError, one_line_errors
 from grpodx.patients.offline import OfflinePatient
 
@@ -38,13 +38,13 @@ def load_case(cases: str, index: int, patients: str | None = None, seed: int = 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grpodx.patients.ask", description=__doc__.split("\n")[0])
+    parser = entry_parser("python -m grpodx.patients.ask", __doc__.split("\n")[0])
     parser.add_argument("--cases", required=True, help="kb, ddxplus:PATH, ddxplus-sample:PATH or jsonl:PATH")
     parser.add_argument("--index", type=int, required=True, help="which case (0 = first)")
     parser.add_argument("--patients", help="a DDXPlus patients CSV to read with the release files of --cases")
     parser.add_argument("--seed", type=int, default=0, help="seed of sampled sources")
-    args = parser.parse_args(argv)
     with one_line_errors("python -m grpodx.patients.ask --help"):
+        args = parser.parse_args(argv)
         case = load_case(args.cases, args.index, args.patients, args.seed)
     print(f"case {case.case_id}: {case.opening_statement}", file=sys.stderr)
     patient = OfflinePatient()

@@ -5,12 +5,13 @@
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
 
 from rich.console import Console
 from rich.panel import Panel
+
+from grpodx.entry import entry_parser
 from grpodx.errors import ConfigError, one_line_errors
 from grpodx.transcript import transcript_text
 
@@ -29,12 +30,12 @@ def _record(path: str, index: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = entry_parser("python -m grpodx.report.transcript_svg", __doc__, config_file=False)
     parser.add_argument("transcripts", help="a transcripts.jsonl written during training")
     parser.add_argument("out", help="the SVG file to write")
     parser.add_argument("--index", type=int, default=0, help="which record (0 = first)")
-    args = parser.parse_args(argv)
     with one_line_errors("python -m grpodx.report.transcript_svg --help"):
+        args = parser.parse_args(argv)
         record = _record(args.transcripts, args.index)
     console = Console(record=True, width=100, file=io.StringIO())
     title = f"hidden: {record['hidden_diagnosis']} ({record['icd10']}), step {record['step']}"
