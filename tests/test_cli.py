@@ -108,6 +108,7 @@ def test_bad_input_gives_one_line_and_exit_2(args, field, tmp_path, capsys, monk
     ("model:\n  group_size: 1\n", "group_size"),
     ("model:\n  bogus_field: 3\n", "bogus_field"),
 ], ids=["malformed-yaml", "bad-value-in-yaml", "unknown-key-in-yaml"])
+@pytest.mark.slow  # train.py in a subprocess (the same errors in-process: test_bad_input_gives_one_line_and_exit_2)
 def test_bad_config_file_as_a_real_process(content, field, tmp_path):
     config = tmp_path / "bad.yaml"
     config.write_text(content)

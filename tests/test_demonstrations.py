@@ -59,6 +59,7 @@ def test_kb_demonstrations_are_in_the_doctor_format(tiny_model_dir):
     assert player.stats.probes > 0 and player.stats.misunderstood_rate < 0.1
 
 
+@pytest.mark.slow  # 12 DDXPlus episodes with the probes: ~5-17 s
 def test_ddxplus_demonstrations_use_training_rows_and_many_wordings(ddxplus_dir, tiny_model_dir):
     reference = f"ddxplus:{ddxplus_dir / 'dev_patients.csv'}"
     source, player, cases, demonstrations = _play(reference, 12, tiny_model_dir)
@@ -109,11 +110,12 @@ def test_command_writes_jsonl_and_reports_top1(tmp_path, tiny_model_dir):
     assert Demonstration.from_json(demonstrations[0].to_json()) == demonstrations[0]
 
 
-def test_jsonl_source_and_bad_files_are_one_line(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "grpodx.demonstrations", "--cases", f"jsonl:{tmp_path}/x.jsonl",
-                             "--n", "2", "--out", str(tmp_path / "o.jsonl")], cwd=ROOT, capture_output=True,
-                            text=True, timeout=120)
-    assert result.returncode == 2 and result.stderr.strip().startswith("error: data.init_args.cases")
+def test_jsonl_source_and_bad_files_are_one_line(tmp_path, capsys):
+    from grpodx.demonstrations import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["--cases", f"jsonl:{tmp_path}/x.jsonl", "--n", "2", "--out", str(tmp_path / "o.jsonl")])
+    assert exit_.value.code == 2 and capsys.readouterr().err.strip().startswith("error: data.init_args.cases")
     with pytest.raises(ConfigError, match="does not exist"):
         read_demonstrations(tmp_path / "missing.jsonl")
     bad = tmp_path / "bad.jsonl"

@@ -7,6 +7,7 @@ import torch
 from lightning.pytorch.loggers import TensorBoardLogger
 
 from callbacks import AdapterCheckpoint, RewardMetrics, TranscriptLogger, ValidateAtEnd
+from callbacks.adapter_checkpoint import last_checkpoint
 from grpodx.data import CaseDataModule
 from grpodx.doctor import DoctorConfig
 from grpodx.errors import ConfigError
@@ -38,6 +39,8 @@ def _fit(tiny_model_dir, root, max_steps, ckpt_path=None, doctor=None, **grpo):
                         val_check_interval=100, check_val_every_n_epoch=None, num_sanity_val_steps=0,
                         enable_progress_bar=False, enable_model_summary=False)
     L.seed_everything(0)
+    if ckpt_path == "last":  # what train.py does for --ckpt_path last: any version folder of the run name
+        ckpt_path = last_checkpoint(trainer)
     trainer.fit(module, data, ckpt_path=ckpt_path)
     return trainer, module, recorder
 
@@ -68,6 +71,7 @@ def test_adapter_folder_loads_with_peft(tiny_model_dir, tmp_path):
             assert torch.allclose(param, trained[name])
 
 
+@pytest.mark.slow  # three fits (straight, first part, resumed)
 def test_resume_continues_the_case_stream_and_matches_an_uninterrupted_run(tiny_model_dir, tmp_path):
     straight_trainer, straight_module, straight = _fit(tiny_model_dir, tmp_path / "a", max_steps=3)
     _, _, first = _fit(tiny_model_dir, tmp_path / "b", max_steps=2)

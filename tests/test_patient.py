@@ -86,6 +86,7 @@ def test_a_question_mark_ends_a_question_even_without_a_space():
 
 
 # ---- issue 11, item 4: a doctor cannot sweep condition names -----------------------------------------
+@pytest.mark.slow  # every condition name in every phrasing against every condition: ~15 s
 def test_a_name_sweep_confirms_true_and_wrong_conditions_alike(patient, kb):
     """Every name and alias of all 59 conditions asked of one patient per condition. Before: "Do you
     have X?" confirmed a finding for 21.7 % of the true condition's names vs 1.6 % of the others'
@@ -187,6 +188,7 @@ def _findings_credit(patient, case, text) -> float:
     return OfflineJudge().score(episode).parts["findings"]
 
 
+@pytest.mark.slow  # many episodes both ways: ~6-8 s
 def test_twelve_one_word_questions_earn_no_more_than_three_targeted_ones(patient, kb):
     """The judge's `findings` credit over one patient per condition. Without a budget twelve one-word
     questions earned 0.75 against 0.71 for three questions about the case's key findings."""

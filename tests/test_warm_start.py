@@ -13,6 +13,7 @@ from lightning.pytorch.loggers import TensorBoardLogger
 from safetensors.torch import load_file
 
 from callbacks import AdapterCheckpoint, RewardMetrics, TranscriptLogger, ValidateAtEnd
+from callbacks.adapter_checkpoint import last_checkpoint
 from grpodx.cases.sources import case_source
 from grpodx.demonstration_data import DemonstrationDataModule
 from grpodx.demonstrations import Demonstration, DemonstrationTurn, BayesPlayer, bayes_doctor, token_budget
@@ -119,6 +120,8 @@ def _fit(tiny_model_dir, demonstrations_path, root, max_steps, ckpt_path=None, *
                         val_check_interval=1000, check_val_every_n_epoch=None, num_sanity_val_steps=0,
                         enable_progress_bar=False, enable_model_summary=False)
     L.seed_everything(0)
+    if ckpt_path == "last":  # what train.py does for --ckpt_path last: any version folder of the run name
+        ckpt_path = last_checkpoint(trainer)
     trainer.fit(module, data, ckpt_path=ckpt_path)
     module.recorder = recorder
     return trainer, module
@@ -158,6 +161,7 @@ def test_warm_start_lowers_the_loss_and_grpo_continues_from_its_adapter(tiny_mod
         assert loaded[name].requires_grad
 
 
+@pytest.mark.slow  # three fits (straight, first part, resumed)
 def test_resume_continues_the_demonstration_stream_and_matches_an_uninterrupted_run(tiny_model_dir,
                                                                                     kb_demonstrations, tmp_path):
     path, _ = kb_demonstrations
