@@ -1,5 +1,6 @@
-"""One default training step (16 episodes): wall time, its breakdown, peak memory, and the update's
-tokens/s beside a naive full-logits forward+backward of the same tokens.
+"""One default training step (16 episodes): wall time, its breakdown, peak memory, the update's
+tokens/s beside a naive full-logits forward+backward of the same tokens, and the update's
+forward+backward with one row per turn vs one prefix-shared sequence per episode.
 `python -m bench.step [--cases 4] [train.py flags]`. Prints a table and, last, one JSON line.
 """
 
@@ -40,6 +41,23 @@ def naive_update_seconds(module, episodes) -> tuple[float, int]:
     return time.perf_counter() - started, tokens
 
 
+def rows_vs_shared_prefixes(module, episodes) -> dict:
+    """Forward+backward of every doctor token of the step, one row per turn vs one packed sequence
+    per episode (grpodx.prefix_sharing), on the same episodes and micro-batch budget."""
+    rows = episode_rows(episodes, [True] * len(episodes))
+    g, figures = module.grpo_config, {}
+    for name, share in (("rows", False), ("shared", True)):
+        batches = module.micro_batches(rows, g.micro_batch_tokens, share)
+        started = time.perf_counter()
+        for mb in batches:
+            (-module.batch_log_probs(mb, g.logprob_chunk, module.doctor_config.temperature).sum()).backward()
+        figures[f"update_fwd_bwd_{name}_s"] = round(time.perf_counter() - started, 1)
+        figures[f"update_tokens_{name}"] = sum(mb.num_tokens for mb in batches)
+    module.policy.model.zero_grad(set_to_none=True)
+    figures["shared_prefix_speedup"] = round(figures["update_fwd_bwd_rows_s"] / figures["update_fwd_bwd_shared_s"], 2)
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cases", type=int, default=4, help="cases per step (x group_size 4 episodes)")
@@ -75,6 +93,9 @@ def main() -> None:
                     "peak_rss_after_naive_gb": round(peak_rss_gb(), 2)})
     for key in ("naive_update_tokens_per_s", "peak_rss_after_naive_gb"):
         print(f"{key:>42}: {figures[key]}")
+    for key, value in rows_vs_shared_prefixes(cli.model, keep.episodes).items():
+        figures[key] = value
+        print(f"{key:>42}: {value}", flush=True)
     print(json.dumps({k.split(" ")[0]: v for k, v in figures.items()}))
 
 

@@ -23,7 +23,8 @@ from grpodx.errors import ConfigError
 from grpodx.judges import Judge, OfflineJudge
 from grpodx.lora_keys import check_lora_state
 from grpodx.patients import OfflinePatient, Patient
-from grpodx.sequences import MicroBatch
+from grpodx.prefix_sharing import PackedBatch, chains, collate_chains, pack_chains
+from grpodx.sequences import MicroBatch, Row, collate, pack
 
 
 class DoctorModule(L.LightningModule):
@@ -54,6 +55,35 @@ class DoctorModule(L.LightningModule):
         picked = hidden[mb.rows.to(self.device), mb.positions.to(self.device)]
         return grpo.selective_log_probs(picked, self.policy.lm_head_weight, mb.targets.to(self.device), chunk,
                                         temperature)
+
+    def packed_log_probs(self, batch: PackedBatch, chunk: int, temperature: float = 1.0) -> torch.Tensor:
+        """token_log_probs for chains packed with their own positions and attention mask."""
+        base = self.policy.model.get_base_model()
+        body = base.get_decoder() if hasattr(base, "get_decoder") else base.model
+        dtype = next(body.parameters()).dtype
+        hidden = body(input_ids=batch.input_ids.to(self.device), position_ids=batch.position_ids.to(self.device),
+                      attention_mask=batch.attention_bias(dtype).to(self.device), use_cache=False).last_hidden_state
+        picked = hidden[batch.rows.to(self.device), batch.positions.to(self.device)]
+        return grpo.selective_log_probs(picked, self.policy.lm_head_weight, batch.targets.to(self.device), chunk,
+                                        temperature)
+
+    def batch_log_probs(self, batch: MicroBatch | PackedBatch, chunk: int, temperature: float = 1.0) -> torch.Tensor:
+        if isinstance(batch, PackedBatch):
+            return self.packed_log_probs(batch, chunk, temperature)
+        return self.token_log_probs(batch, chunk, temperature)
+
+    def shares_prefixes(self, wanted: bool) -> bool:
+        """Prefix sharing needs the transformers decoder to take a 4-D mask; Unsloth's patched
+        kernels are not known to, so its backend keeps one row per turn."""
+        return wanted and self.doctor_config.backend == "transformers"
+
+    def micro_batches(self, rows: list[Row], max_tokens: int, share_prefixes: bool) -> list[MicroBatch | PackedBatch]:
+        """The rows as micro-batches: one packed sequence per episode (grpodx.prefix_sharing: same
+        contexts, same log-probs, ~2.2x fewer tokens on 5-turn episodes) or one row per turn."""
+        pad = self.policy.tokenizer.pad_token_id
+        if self.shares_prefixes(share_prefixes):
+            return [collate_chains(group, pad) for group in pack_chains(chains(rows), max_tokens)]
+        return [collate(group, pad) for group in pack(rows, max_tokens)]
 
     # ---- several processes ----------------------------------------------------------------------
     # One convention for both stages: each rank divides its loss by the normaliser of the WHOLE

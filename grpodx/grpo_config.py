@@ -29,6 +29,9 @@ class GRPOConfig:
         learning_rate, weight_decay, max_grad_norm: AdamW and gradient clipping.
         micro_batch_tokens: padded tokens per forward/backward micro-batch (memory bound).
         logprob_chunk: positions per chunk when computing vocabulary log-probs.
+        share_prefixes: run each episode as one sequence whose turns share their prompt prefix
+            (grpodx.prefix_sharing: the same exact contexts and log-probs on fewer tokens; the
+            transformers backend only, Unsloth keeps one row per turn).
     """
 
     scale_rewards: Literal["group", "batch", "none"] = "group"
@@ -42,6 +45,7 @@ class GRPOConfig:
     max_grad_norm: float = 1.0
     micro_batch_tokens: int = 512
     logprob_chunk: int = 256
+    share_prefixes: bool = True
 
     def validate(self) -> None:
         """Called by the module at start-up, before any weights load (not during parsing)."""

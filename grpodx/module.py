@@ -16,7 +16,7 @@ from grpodx.errors import ConfigError, RolloutInterrupted
 from grpodx.grpo_config import GRPOConfig
 from grpodx.judges import Judge
 from grpodx.patients import Patient
-from grpodx.sequences import collate, doctor_token_counts, episode_rows, pack
+from grpodx.sequences import doctor_token_counts, episode_rows
 
 
 class DiagnosisGRPO(DoctorModule):
@@ -93,7 +93,7 @@ class DiagnosisGRPO(DoctorModule):
         g, optimizer = self.grpo_config, self.optimizers()
         batches, weights = self._loss_batches(episodes, advantages, valid)
         sums = torch.zeros(6, dtype=torch.float64, device=self.device)  # see _accumulate
-        totals = {"update_tokens": float(sum(mb.attention_mask.sum() for mb in batches)),
+        totals = {"update_tokens": float(sum(mb.num_tokens for mb in batches)),
                   "logprob_s": 0.0, "backward_s": 0.0, "optimizer_s": 0.0}
         # With no rows (every group had equal rewards) the optimizer still steps, gradient-free, so
         # global_step always counts rollouts x num_iterations and resume lands where expected.
@@ -125,8 +125,7 @@ class DiagnosisGRPO(DoctorModule):
         """
         g, valid = self.grpo_config, valid.tolist()
         include = [v and (g.beta > 0 or a != 0) for v, a in zip(valid, advantages.tolist())]
-        rows = episode_rows(episodes, include)
-        batches = [collate(b, self.policy.tokenizer.pad_token_id) for b in pack(rows, g.micro_batch_tokens)]
+        batches = self.micro_batches(episode_rows(episodes, include), g.micro_batch_tokens, g.share_prefixes)
         tokens = doctor_token_counts(episodes, valid)
         counts = torch.tensor([tokens.sum(), (tokens > 0).sum(), len(episodes)], dtype=torch.float64)
         normaliser = grpo.loss_normaliser(g.aggregation, *self.sum_across_ranks(counts).tolist(),
@@ -173,7 +172,7 @@ class DiagnosisGRPO(DoctorModule):
 
     def _log_probs(self, mb) -> torch.Tensor:
         """log-probs of the sampled ids under the distribution they were drawn from (temperature T)."""
-        return self.token_log_probs(mb, self.grpo_config.logprob_chunk, self.doctor_config.temperature)
+        return self.batch_log_probs(mb, self.grpo_config.logprob_chunk, self.doctor_config.temperature)
 
     @torch.no_grad()
     def _frozen_log_probs(self, batches, reference: bool = False) -> list[torch.Tensor]:

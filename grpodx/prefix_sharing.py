@@ -34,6 +34,7 @@ class PackedBatch:
     positions: Tensor
     targets: Tensor
     episode_ids: Tensor
+    num_tokens: int  # tokens the forward pass runs (padding excluded)
 
     def attention_bias(self, dtype: torch.dtype) -> Tensor:
         """The additive [B, 1, T, T] mask the attention layers take as-is (0 or the dtype's minimum)."""
@@ -121,4 +122,4 @@ def collate_chains(batch: list[list[Row]], pad_id: int) -> PackedBatch:
             episodes.append(episode)
     as_long = lambda xs: torch.tensor(xs, dtype=torch.long)  # noqa: E731
     return PackedBatch(input_ids, position_ids, visible, as_long(rows), as_long(positions), as_long(targets),
-                       as_long(episodes))
+                       as_long(episodes), sum(len(ids) for ids, _, _, _ in layouts))

@@ -38,6 +38,11 @@ class MicroBatch:
     targets: Tensor
     episode_ids: Tensor
 
+    @property
+    def num_tokens(self) -> int:
+        """Tokens the forward pass runs (padding excluded)."""
+        return int(self.attention_mask.sum())
+
 
 def episode_rows(episodes: list[Episode], include: list[bool]) -> list[Row]:
     """Rows for every doctor turn of the included episodes (turns with no sampled token skipped)."""

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 import torch
 
-from grpodx import grpo
 from grpodx.demonstration_data import DemonstrationBatch
 from grpodx.demonstrations import Demonstration
 from grpodx.doctor import Doctor, DoctorConfig
@@ -25,7 +24,7 @@ from grpodx.doctor_module import DoctorModule
 from grpodx.errors import ConfigError
 from grpodx.judges import Judge
 from grpodx.patients import Patient
-from grpodx.prefix_sharing import PackedBatch, chains, collate_chains, pack_chains
+from grpodx.prefix_sharing import chains, collate_chains, pack_chains
 from grpodx.sequences import Row, collate, pack
 
 
@@ -131,22 +130,12 @@ class WarmStart(DoctorModule):
         """Per micro-batch, a function computing log p of its scored doctor tokens (called one at a
         time, so only one micro-batch's activations live at once)."""
         c, pad = self.optimizer_config, self.policy.tokenizer.pad_token_id
-        if c.share_prefixes:
+        if self.shares_prefixes(c.share_prefixes):
             for group in pack_chains(chains(rows), c.micro_batch_tokens):
                 yield lambda group=group: self.packed_log_probs(collate_chains(group, pad), c.logprob_chunk)
         else:
             for group in pack(rows, c.micro_batch_tokens):
                 yield lambda group=group: self.token_log_probs(collate(group, pad), c.logprob_chunk)
-
-    def packed_log_probs(self, batch: PackedBatch, chunk: int) -> torch.Tensor:
-        """token_log_probs for chains packed with their own positions and attention mask."""
-        base = self.policy.model.get_base_model()
-        body = base.get_decoder() if hasattr(base, "get_decoder") else base.model
-        dtype = next(body.parameters()).dtype
-        hidden = body(input_ids=batch.input_ids.to(self.device), position_ids=batch.position_ids.to(self.device),
-                      attention_mask=batch.attention_bias(dtype).to(self.device), use_cache=False).last_hidden_state
-        picked = hidden[batch.rows.to(self.device), batch.positions.to(self.device)]
-        return grpo.selective_log_probs(picked, self.policy.lm_head_weight, batch.targets.to(self.device), chunk)
 
     def training_step(self, batch: DemonstrationBatch, batch_idx: int) -> dict:
         started = time.perf_counter()

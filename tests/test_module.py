@@ -187,10 +187,25 @@ def test_gradient_is_the_same_for_beta_zero_and_tiny(rollout, aggregation, rewar
 
 def test_an_equal_reward_group_of_five_is_skipped(rollout):
     module, episodes = rollout
-    _, both = _gradient(module, episodes, torch.tensor(VARIED), beta=0.0)
-    _, one = _gradient(module, episodes, torch.tensor([EQUAL_GROUP, VARIED[1]]), beta=0.0)
+    _, both = _gradient(module, episodes, torch.tensor(VARIED), beta=0.0, share_prefixes=False)
+    _, one = _gradient(module, episodes, torch.tensor([EQUAL_GROUP, VARIED[1]]), beta=0.0, share_prefixes=False)
     second_group = sum(len(t.prompt_ids) + len(t.completion_ids) for e in episodes[5:] for t in e.doctor_turns)
     assert one["update_tokens"] == second_group < both["update_tokens"]
+
+
+@pytest.mark.parametrize("grpo_config", [{"aggregation": "token"}, {"aggregation": "sequence", "beta": 0.04}],
+                         ids=["token", "sequence+kl"])
+def test_shared_prefixes_give_the_per_row_gradient_on_fewer_tokens(rollout, grpo_config):
+    """One packed sequence per episode scores every doctor token in exactly its row's context: the
+    update's gradient (and KL) equal the one-row-per-turn update's, on fewer tokens."""
+    module, episodes = rollout
+    rewards = torch.tensor(VARIED)
+    rows, per_row = _gradient(module, episodes, rewards, share_prefixes=False, **grpo_config)
+    shared, packed = _gradient(module, episodes, rewards, share_prefixes=True, **grpo_config)
+    assert rows.abs().max() > 1e-6
+    torch.testing.assert_close(shared, rows, rtol=1e-4, atol=1e-8)
+    assert packed["kl"] == pytest.approx(per_row["kl"], rel=1e-4, abs=1e-9)
+    assert packed["update_tokens"] < per_row["update_tokens"]
 
 
 def test_constant_aggregation_divides_by_episodes_turns_and_max_new_tokens(rollout):
