@@ -2,6 +2,7 @@
 
     python -m bench.learning [--quick] [--ddxplus ../shared/data/ddxplus] [--out runs/learning]
     python -m bench.learning --warm-start W/last.ckpt --grpo G/last.ckpt   # evaluate trained stages only
+    python -m bench.learning --trend G/version_0 G/version_1   # is train/reward rising? (a resumed run too)
 
 1. Demonstrations: the naive-Bayes doctor plays TRAINING patients sampled from kb_en.json
    (`python -m grpodx.demonstrations --cases ddxplus-sample:DIR`).
@@ -32,7 +33,7 @@ from pathlib import Path
 
 import torch
 
-from grpodx.report.intervals import interval, paired_difference
+from grpodx.report.intervals import interval, paired_difference, slope_interval
 
 ROOT = Path(__file__).resolve().parents[1]
 KEYS = ("top1", "top3", "reward", "questions", "turns", "format", "no_final")
@@ -165,6 +166,19 @@ def evaluate_naive_bayes(ddxplus: Path, patients: dict[str, list]) -> dict:
             for name, cases in patients.items()}
 
 
+def reward_trend(run_dirs: list[Path]) -> dict:
+    """train/reward over the GRPO run (its version folders in order, a resume included): the
+    least-squares slope per step with its bootstrap interval, and the mean of each half."""
+    from grpodx.report.curves import read_curves
+
+    values = [v for _, v in read_curves([str(d) for d in run_dirs], ("train/reward",)).get("train/reward", [])]
+    half = len(values) // 2
+    return {"steps": len(values), "slope_per_step": [round(x, 5) for x in slope_interval(values)],
+            "first_half_mean": round(sum(values[:half]) / max(half, 1), 4),
+            "second_half_mean": round(sum(values[half:]) / max(len(values) - half, 1), 4),
+            "values": [round(v, 4) for v in values]}
+
+
 def curves_png(grpo_run: Path, lines: dict[str, dict[str, float]], path: Path) -> None:
     """Held-out top-1 and reward vs GRPO step (the run's val/*), warm start and the naive-Bayes doctor as lines."""
     import matplotlib
@@ -206,7 +220,12 @@ def main(argv: list[str] | None = None) -> None:
                         "command) instead of writing demonstrations and training one")
     parser.add_argument("--grpo", help="evaluate this GRPO checkpoint (its run folder gives the curves) instead "
                         "of training GRPO")
+    parser.add_argument("--trend", nargs="+", metavar="RUN_DIR", help="only print train/reward's trend over these "
+                        "GRPO run folders (version_N, in order) and exit")
     args = parser.parse_args(argv)
+    if args.trend:
+        print(json.dumps(reward_trend([Path(d) for d in args.trend])))
+        return
     plan = PLANS["quick" if args.quick else "full"]
     ddxplus = Path(args.ddxplus).resolve()
     if not (ddxplus / "kb_en.json").is_file() or not (ddxplus / "dev_patients.csv").is_file():
@@ -268,6 +287,7 @@ def main(argv: list[str] | None = None) -> None:
         "grpo_minus_warm_start": {k: [round(x, 4) for x in paired_difference(everyone["grpo"][k],
                                                                                everyone["warm_start"][k])]
                                   for k in ("reward", "top1")},
+        "train_reward_trend": {k: v for k, v in reward_trend([grpo.parent.parent]).items() if k != "values"},
         "checkpoints": {"warm_start": str(warm), "grpo": str(grpo)},
         "held_out": {"sampled": plan["sampled"], "recorded": plan["recorded"], "seed": SEED},
         "png": str(png), "minutes": {k: round(v, 1) for k, v in minutes.items()}}), flush=True)

@@ -24,3 +24,5 @@ def quiet_libraries() -> None:
     warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     warnings.filterwarnings("ignore", message=r".*is deprecated")
+    # every resume writes a new version_N folder by design; Lightning warns that the dirpath changed
+    warnings.filterwarnings("ignore", message=r"The dirpath has changed from")

@@ -118,6 +118,9 @@ class GRPODxCLI(LightningCLI):
         run (and says so), validate and test stop with one line."""
         config = self.config_init[self.subcommand]
         if config.get("ckpt_path") != "last":
+            if config.get("ckpt_path") and self.trainer.is_global_zero:
+                print(f"{'resuming from' if self.subcommand == 'fit' else 'loading'} {config['ckpt_path']}",
+                      file=sys.stderr, flush=True)
             return
         found = last_checkpoint(self.trainer)
         if found is None and self.subcommand != "fit":

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from grpodx.report.intervals import bootstrap_means, interval, paired_difference
+from grpodx.report.intervals import bootstrap_means, interval, paired_difference, slope_interval
 
 
 def test_constant_values_have_a_zero_width_interval():
@@ -39,3 +39,15 @@ def test_paired_difference_sees_a_small_consistent_gain_that_unpaired_intervals_
 def test_paired_difference_needs_the_same_patients():
     with pytest.raises(ValueError, match="same patients"):
         paired_difference([1.0, 0.0], [1.0])
+
+
+def test_slope_of_a_line_is_exact_and_of_noise_straddles_zero():
+    lo, slope, hi = slope_interval([0.1 + 0.02 * step for step in range(10)])  # exactly 0.02 a step
+    assert slope == pytest.approx(0.02) and lo == pytest.approx(0.02) and hi == pytest.approx(0.02)
+    noise = torch.Generator().manual_seed(1)
+    lo, slope, hi = slope_interval(torch.rand(30, generator=noise).tolist())
+    assert lo < 0 < hi and lo < slope < hi
+    rising = [0.02 * step + float(v) for step, v in enumerate(torch.rand(30, generator=noise) * 0.1)]
+    assert slope_interval(rising)[0] > 0
+    with pytest.raises(ValueError):
+        slope_interval([1.0, 2.0])

@@ -38,3 +38,23 @@ def paired_difference(after, before, confidence: float = 0.95, resamples: int = 
     if after.shape != before.shape:
         raise ValueError(f"paired values need the same patients: {tuple(after.shape)} vs {tuple(before.shape)}")
     return interval(after - before, confidence, resamples, seed)
+
+
+def slope_interval(values, confidence: float = 0.95, resamples: int = 2000, seed: int = 0) -> list[float]:
+    """[lo, slope, hi] of the least-squares slope of `values` against their index (per step, for a
+    training curve with one value a step), with a percentile bootstrap over the (step, value) pairs:
+    "is train/reward rising" answered with an interval, not by eye."""
+    y = torch.as_tensor(values, dtype=torch.float64)
+    if y.numel() < 3:
+        raise ValueError("a slope needs at least 3 values")
+    x = torch.arange(1, y.numel() + 1, dtype=torch.float64)
+
+    def slope(xs: torch.Tensor, ys: torch.Tensor) -> torch.Tensor:
+        dx = xs - xs.mean(dim=-1, keepdim=True)
+        return (dx * (ys - ys.mean(dim=-1, keepdim=True))).sum(-1) / (dx * dx).sum(-1).clamp(min=1e-12)
+
+    generator = torch.Generator().manual_seed(seed)
+    picks = torch.randint(y.numel(), (resamples, y.numel()), generator=generator)
+    tail = (1 - confidence) / 2
+    lo, hi = torch.quantile(slope(x[picks], y[picks]), torch.tensor([tail, 1 - tail], dtype=torch.float64)).tolist()
+    return [lo, float(slope(x, y)), hi]
