@@ -43,7 +43,8 @@ PLANS = {
     # (configs/default.yaml: 2 cases x G=4), held-out patients (sampled, recorded), GRPO validation
     # cases and interval. Sized before it ran, for 2 CPU cores, at a warm-start step ~40 s and a GRPO step
     # ~60 s; measured alone (issue 12): ~20 s and ~145 s (2,100 doctor tokens sampled, 12k tokens updated),
-    # so the full plan takes ~2 h 40 min; its first run stopped GRPO at step 10 (BENCHMARKS.md).
+    # ~95 s once the update shared prefixes, so the full plan takes ~2 h 15 min; its first run
+    # stopped GRPO at step 10, then continued to 30 (BENCHMARKS.md).
     "full": dict(demonstrations=240, warm_steps=60, grpo_steps=30, sampled=100, recorded=100, val_size=32,
                  val_every=10),
     "quick": dict(demonstrations=32, warm_steps=4, grpo_steps=2, sampled=16, recorded=16, val_size=8,
