@@ -33,9 +33,10 @@ class RunSummary(L.Callback):
 
     def on_fit_start(self, trainer, pl_module) -> None:
         self._start_step = trainer.global_step
+        folder = trainer.log_dir  # a collective under DDP: every rank must ask, or rank 0 waits forever
         if not (self.enabled and trainer.is_global_zero) or trainer.logger is None:
             return
-        self._say(f"run folder: {trainer.log_dir}")
+        self._say(f"run folder: {folder}")
         save_dir = getattr(trainer.logger, "save_dir", None)
         if save_dir:
             self._say(f"watch it: tensorboard --logdir {save_dir}")
