@@ -56,10 +56,7 @@ def build_file(folder: Path, ddxplus: Path, rows: int) -> None:
     for name in RELEASE_FILES:
         (folder / name).symlink_to((ddxplus / name).resolve())
     header, *lines = (ddxplus / "dev_patients.csv").read_text(encoding="utf-8").splitlines(keepends=True)
-    with (folder / "train_patients.csv").open("w", encoding="utf-8") as out:
-        out.write(header)
-        for start in range(0, rows, len(lines)):
-            out.writelines(lines[:min(len(lines), rows - start)])
+    _repeat(folder / "train_patients.csv", lines, rows, header)
 
 
 def build_jsonl(path: Path, rows: int) -> None:
@@ -78,8 +75,10 @@ def build_jsonl(path: Path, rows: int) -> None:
     _repeat(path, lines, rows)
 
 
-def _repeat(path: Path, lines: list[str], rows: int) -> None:
+def _repeat(path: Path, lines: list[str], rows: int, header: str = "") -> None:
+    """`header`, then `rows` lines: `lines` over and over."""
     with path.open("w", encoding="utf-8") as out:
+        out.write(header)
         for start in range(0, rows, len(lines)):
             out.writelines(lines[:min(len(lines), rows - start)])
 

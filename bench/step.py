@@ -47,7 +47,7 @@ def rows_vs_shared_prefixes(module, episodes) -> dict:
     rows = episode_rows(episodes, [True] * len(episodes))
     g, figures = module.grpo_config, {}
     for name, share in (("rows", False), ("shared", True)):
-        batches = module.micro_batches(rows, g.micro_batch_tokens, share)
+        batches = list(module.micro_batches(rows, g.micro_batch_tokens, share))
         started = time.perf_counter()
         for mb in batches:
             (-module.batch_log_probs(mb, g.logprob_chunk, module.doctor_config.temperature).sum()).backward()

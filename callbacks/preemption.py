@@ -28,7 +28,6 @@ from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from grpodx.errors import RolloutInterrupted
 
-PREEMPTED_EXIT_CODE = 128 + signal.SIGTERM
 stopped_by = {"signal": signal.SIGTERM}  # what train.py's exit code reports (128 + it)
 
 

@@ -43,7 +43,7 @@ class RolloutProgress(L.Callback):
             return "validation"
         return f"step {trainer.global_step + 1}"
 
-    def _show(self, phase: str, completed: int, total: int, description: str, api: str = "") -> None:
+    def _show(self, phase: str, completed: int, total: int, description: str) -> None:
         if phase != self._phase:
             self._stop()
             self._phase, self._started = phase, time.perf_counter()
@@ -57,8 +57,7 @@ class RolloutProgress(L.Callback):
                                       transient=True)
             self._progress.start()
             self._task = self._progress.add_task("", total=total, api="")
-        self._progress.update(self._task, completed=completed, total=total, description=description,
-                              **({"api": api} if api or phase == "rollout" else {}))
+        self._progress.update(self._task, completed=completed, total=total, description=description)
 
     def _on_api_calls(self, in_flight: int) -> None:
         """API patients and judges report calls in flight; shown beside the turn on a terminal."""

@@ -117,19 +117,16 @@ class GRPODxCLI(LightningCLI):
         (a restart writes a new version_N), and says what it loads; with none, fit starts a new
         run (and says so), validate and test stop with one line."""
         config = self.config_init[self.subcommand]
-        if config.get("ckpt_path") != "last":
-            if config.get("ckpt_path") and self.trainer.is_global_zero:
-                print(f"{'resuming from' if self.subcommand == 'fit' else 'loading'} {config['ckpt_path']}",
+        if config.get("ckpt_path") == "last":
+            config["ckpt_path"] = last_checkpoint(self.trainer)
+            if config["ckpt_path"] is None and self.subcommand != "fit":
+                raise ConfigError("--ckpt_path", f"`last`: no checkpoint of this run name to {self.subcommand}",
+                                  "train first, or give the path of a .ckpt file")
+            if config["ckpt_path"] is None and self.trainer.is_global_zero:
+                print("--ckpt_path last: no checkpoint of this run name yet, so a new run starts at step 0",
                       file=sys.stderr, flush=True)
-            return
-        found = last_checkpoint(self.trainer)
-        if found is None and self.subcommand != "fit":
-            raise ConfigError("--ckpt_path", f"`last`: no checkpoint of this run name to {self.subcommand}",
-                              "train first, or give the path of a .ckpt file")
-        config["ckpt_path"] = found
-        if self.trainer.is_global_zero:
-            print(f"resuming from {found}" if found and self.subcommand == "fit" else f"loading {found}" if found else
-                  "--ckpt_path last: no checkpoint of this run name yet, so a new run starts at step 0",
+        if config.get("ckpt_path") and self.trainer.is_global_zero:
+            print(f"{'resuming from' if self.subcommand == 'fit' else 'loading'} {config['ckpt_path']}",
                   file=sys.stderr, flush=True)
 
     def add_arguments_to_parser(self, parser) -> None:

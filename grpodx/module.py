@@ -97,12 +97,11 @@ class DiagnosisGRPO(DoctorModule):
                   "logprob_s": 0.0, "backward_s": 0.0, "optimizer_s": 0.0}
         # With no rows (every group had equal rewards) the optimizer still steps, gradient-free, so
         # global_step always counts rollouts x num_iterations and resume lands where expected.
-        self._updated, self._update_total = 0, len(batches) * g.num_iterations
         old = self._frozen_log_probs(batches) if g.num_iterations > 1 and batches else None
         ref = self._frozen_log_probs(batches, reference=True) if g.beta > 0 and batches else None
-        for _ in range(g.num_iterations):
+        for iteration in range(g.num_iterations):
             with self.local_gradients():
-                sums += self._accumulate(batches, advantages, weights, old, ref, totals)
+                sums += self._accumulate(batches, advantages, weights, old, ref, totals, iteration)
             self.sum_gradients_across_ranks()
             clock = time.perf_counter()
             self.clip_gradients(optimizer, gradient_clip_val=g.max_grad_norm, gradient_clip_algorithm="norm")
@@ -125,14 +124,14 @@ class DiagnosisGRPO(DoctorModule):
         """
         g, valid = self.grpo_config, valid.tolist()
         include = [v and (g.beta > 0 or a != 0) for v, a in zip(valid, advantages.tolist())]
-        batches = self.micro_batches(episode_rows(episodes, include), g.micro_batch_tokens, g.share_prefixes)
+        batches = list(self.micro_batches(episode_rows(episodes, include), g.micro_batch_tokens, g.share_prefixes))
         tokens = doctor_token_counts(episodes, valid)
         counts = torch.tensor([tokens.sum(), (tokens > 0).sum(), len(episodes)], dtype=torch.float64)
         normaliser = grpo.loss_normaliser(g.aggregation, *self.sum_across_ranks(counts).tolist(),
                                           self.environment.max_turns * self.doctor_config.max_new_tokens)
         return batches, [grpo.aggregation_weights(mb.episode_ids, tokens, normaliser, g.aggregation) for mb in batches]
 
-    def _accumulate(self, batches, advantages, weights, old, ref, totals) -> torch.Tensor:
+    def _accumulate(self, batches, advantages, weights, old, ref, totals, iteration: int) -> torch.Tensor:
         """Backward every micro-batch of the rollout into the gradients (one optimizer update).
 
         Returns sums over the scored tokens: loss, kl, ratio, low clips, high clips, token count.
@@ -158,9 +157,8 @@ class DiagnosisGRPO(DoctorModule):
             sums += torch.stack([terms.loss.detach(), terms.per_token_kl.sum(), terms.ratio.sum(),
                                  terms.low_clipped.sum(), terms.high_clipped.sum(),
                                  torch.tensor(len(log_probs), device=sums.device)]).to(sums)
-            self._updated += 1
-            for observer in self.update_observers:
-                observer(self._updated, self._update_total)
+            for observer in self.update_observers:  # progress over all iterations' micro-batches
+                observer(iteration * len(batches) + i + 1, g.num_iterations * len(batches))
         return sums
 
     def _all_valid_rewards(self, rewards: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:

@@ -7,9 +7,6 @@ from rich.text import Text
 from grpodx.episode import Episode
 from grpodx.judges.diagnosis_credit import LEVEL_WORDS
 
-MORE_LEVEL_WORDS = {"same_disease": "the moderator judged it the same disease",
-                    "not_same_disease": "the moderator judged it a different disease"}
-
 
 def transcript_record(episode: Episode, step: int) -> dict:
     """A JSON-ready record: the hidden disease, every turn (reasoning kept apart) and the score."""
@@ -29,7 +26,7 @@ def _score_line(record: dict) -> str:
     if record["reward"] is None:
         return f"no reward ({record['error'] or 'the episode failed'})"
     level = record["diagnosis_level"]
-    words = LEVEL_WORDS.get(level) or MORE_LEVEL_WORDS.get(level) or level
+    words = LEVEL_WORDS.get(level, level)
     parts = ", ".join(f"{name} {value:.2f}" for name, value in (record["breakdown"] or {}).items())
     return f"reward {record['reward']:.2f} (diagnosis: {words}; parts: {parts})"
 

@@ -24,8 +24,7 @@ from grpodx.doctor_module import DoctorModule
 from grpodx.errors import ConfigError
 from grpodx.judges import Judge
 from grpodx.patients import Patient
-from grpodx.prefix_sharing import chains, collate_chains, pack_chains
-from grpodx.sequences import Row, collate, pack
+from grpodx.sequences import Row
 
 
 @dataclass
@@ -129,13 +128,9 @@ class WarmStart(DoctorModule):
     def demonstration_log_probs(self, rows: list[Row]):
         """Per micro-batch, a function computing log p of its scored doctor tokens (called one at a
         time, so only one micro-batch's activations live at once)."""
-        c, pad = self.optimizer_config, self.policy.tokenizer.pad_token_id
-        if self.shares_prefixes(c.share_prefixes):
-            for group in pack_chains(chains(rows), c.micro_batch_tokens):
-                yield lambda group=group: self.packed_log_probs(collate_chains(group, pad), c.logprob_chunk)
-        else:
-            for group in pack(rows, c.micro_batch_tokens):
-                yield lambda group=group: self.token_log_probs(collate(group, pad), c.logprob_chunk)
+        c = self.optimizer_config
+        for batch in self.micro_batches(rows, c.micro_batch_tokens, c.share_prefixes):
+            yield lambda batch=batch: self.batch_log_probs(batch, c.logprob_chunk)
 
     def training_step(self, batch: DemonstrationBatch, batch_idx: int) -> dict:
         started = time.perf_counter()

@@ -22,6 +22,9 @@ LEVEL_WORDS = {
     "differential": "in the case's recorded differential", "wrong": "another condition",
     "unrecognised": "not a condition the judge knows", "multi": "names several conditions, earns nothing",
     "missing": "no final diagnosis given",
+    # OpenAIJudge with `moderator: true` (AgentClinic's same-disease question)
+    "same_disease": "the moderator judged it the same disease",
+    "not_same_disease": "the moderator judged it a different disease",
 }
 
 
