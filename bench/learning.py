@@ -41,11 +41,13 @@ SEED = 1234  # data.seed of both configs: the held-out draw and the GRPO run's v
 PLANS = {
     # demonstrations, warm-start steps (configs/warmstart.yaml: 4 demonstrations a step), GRPO steps
     # (configs/default.yaml: 2 cases x G=4), held-out patients (sampled, recorded), GRPO validation
-    # cases and interval. Sized before it ran, for 2 CPU cores, at a warm-start step ~40 s and a GRPO step
-    # ~60 s; measured alone (issue 12): ~20 s and ~145 s (2,100 doctor tokens sampled, 12k tokens updated),
-    # ~95 s once the update shared prefixes, so the full plan takes ~2 h 15 min; its first run
-    # stopped GRPO at step 10, then continued to 30 (BENCHMARKS.md).
-    "full": dict(demonstrations=240, warm_steps=60, grpo_steps=30, sampled=100, recorded=100, val_size=32,
+    # cases and interval. Resized (2026-12-04) from times measured alone on 2 CPU cores: a warm-start
+    # step ~8.5 s, a GRPO step ~95 s (prefix-shared update), a held-out episode ~3.2 s at EVAL_BATCH:
+    # ~1 min demonstrations + ~21 min warm start + ~32 min GRPO (+2 validations of 32) + ~32 min for
+    # 3 x 200 held-out episodes, ~1 h 35 min in all. One pass over 600 demonstrations, at
+    # diagnosis_weight 5 (configs/warmstart.yaml; chosen on development patients, BENCHMARKS.md).
+    # The first plan (240 / 60 / 30) took ~2 h 15 min at the times then measured.
+    "full": dict(demonstrations=600, warm_steps=150, grpo_steps=20, sampled=100, recorded=100, val_size=32,
                  val_every=10),
     "quick": dict(demonstrations=32, warm_steps=4, grpo_steps=2, sampled=16, recorded=16, val_size=8,
                   val_every=1),
@@ -53,6 +55,9 @@ PLANS = {
 # float32 for both runs: on CPUs without bf16 units (this AMD EPYC: avx2 only) bfloat16 trains ~20x
 # slower (configs/warmstart.yaml); the adapter carries over unchanged.
 DTYPE = "--model.doctor.dtype=float32"
+# held-out episodes played at once: 32 took 3.2 s an episode against 4.0 s at 16, and 64 no less than
+# 32 (the base doctor, 64 sampled patients, 2 cores alone)
+EVAL_BATCH = 32
 
 
 def run(command: list[str], log: Path) -> float:
@@ -148,7 +153,7 @@ def evaluate_llm(checkpoint: Path | None, patients: dict[str, list], doctor_from
         load_lora_weights(module, read_checkpoint(str(checkpoint)))
     module.eval()
     with torch.no_grad():
-        return {name: per_patient(run_held_out(module, cases, 16, SEED, name, base).episodes)
+        return {name: per_patient(run_held_out(module, cases, EVAL_BATCH, SEED, name, base).episodes)
                 for name, cases in patients.items()}
 
 

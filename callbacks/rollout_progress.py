@@ -82,14 +82,22 @@ class RolloutProgress(L.Callback):
         if not (self.enabled and trainer.is_global_zero):
             return
         m = {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith(("train/", "time/"))}
-        self.console.print(
-            f"[bold]step {trainer.global_step}[/]  reward {m.get('train/reward', float('nan')):.3f}  "
-            f"acc {m.get('train/accuracy', float('nan')):.2f}  kl {m.get('train/kl', 0.0):.4f}  "
-            f"zero-std groups {m.get('train/zero_std_groups', 0):.0f}  step {m.get('time/step_s', 0):.1f}s "
-            f"(doctor {m.get('time/doctor_s', 0):.1f}s, update {m.get('time/update_s', 0):.1f}s)", soft_wrap=True)
+        self.console.print(step_line(trainer.global_step, m), soft_wrap=True)
 
     def on_validation_batch_end(self, trainer, pl_module, outputs, batch, batch_idx, dataloader_idx=0):
         self._stop()
 
     def on_test_batch_end(self, trainer, pl_module, outputs, batch, batch_idx, dataloader_idx=0):
         self._stop()
+
+
+def step_line(step: int, m: dict[str, float]) -> str:
+    """The one console line of a step: rollout figures for GRPO, the loss for a step without a
+    rollout (the warm start), so no line shows a reward that was never measured."""
+    if "train/reward" not in m:
+        return (f"[bold]step {step}[/]  loss {m.get('train/loss', float('nan')):.4f}  "
+                f"doctor tokens {m.get('train/doctor_tokens', 0):.0f}  step {m.get('time/step_s', 0):.1f}s")
+    return (f"[bold]step {step}[/]  reward {m['train/reward']:.3f}  "
+            f"acc {m.get('train/accuracy', float('nan')):.2f}  kl {m.get('train/kl', 0.0):.4f}  "
+            f"zero-std groups {m.get('train/zero_std_groups', 0):.0f}  step {m.get('time/step_s', 0):.1f}s "
+            f"(doctor {m.get('time/doctor_s', 0):.1f}s, update {m.get('time/update_s', 0):.1f}s)")

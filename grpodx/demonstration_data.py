@@ -15,6 +15,7 @@ from torch.utils.data import DataLoader, IterableDataset
 
 from grpodx.data import CaseDataModule, _as_is
 from grpodx.demonstrations import Demonstration, read_demonstrations
+from grpodx.dialogue import differential, split_reasoning
 from grpodx.errors import ConfigError
 
 FIELD = "data.init_args.demonstrations"
@@ -76,12 +77,23 @@ class DemonstrationDataModule(CaseDataModule):
             raise ConfigError(FIELD, f"{len(leaked)} demonstrations are held-out cases (e.g. {leaked[0]})",
                               "regenerate them with python -m grpodx.demonstrations (training cases only)")
         self.max_turns = max(len(d.turns) for d in self.demonstrations)
+        self.condition_names = condition_names(self.demonstrations)
 
     def train_dataloader(self):
         trainer = self.trainer
         rank, world = (trainer.global_rank, trainer.world_size) if trainer else (0, 1)
         stream = DemonstrationStream(self.demonstrations, self.batch_size, self.seed, self.next_batch, rank, world)
         return DataLoader(stream, batch_size=None, collate_fn=_as_is, generator=self._own_generator())
+
+
+def condition_names(demonstrations: list[Demonstration]) -> tuple[str, ...]:
+    """Every condition the demonstrations name: hidden and final diagnoses and the last turns'
+    differentials (the warm start weighs their tokens up: WarmStartConfig.diagnosis_weight)."""
+    names = set()
+    for d in demonstrations:
+        names |= {d.hidden_diagnosis, d.final_diagnosis,
+                  *differential(split_reasoning(d.turns[-1].text).visible_text)}
+    return tuple(sorted(n for n in names if n.strip()))
 
 
 def _normalised(reference: str) -> str:

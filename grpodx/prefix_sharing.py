@@ -35,6 +35,7 @@ class PackedBatch:
     targets: Tensor
     episode_ids: Tensor
     num_tokens: int  # tokens the forward pass runs (padding excluded)
+    weights: Tensor  # each scored token's loss weight (Row.weights; 1 where none)
 
     def attention_bias(self, dtype: torch.dtype) -> Tensor:
         """The additive [B, 1, T, T] mask the attention layers take as-is (0 or the dtype's minimum)."""
@@ -77,9 +78,9 @@ def pack_chains(all_chains: list[list[Row]], max_tokens: int) -> list[list[list[
     return batches
 
 
-def _layout(chain: list[Row]) -> tuple[list[int], list[int], list[int], list[tuple[int, int, int]]]:
+def _layout(chain: list[Row]) -> tuple[list[int], list[int], list[int], list[tuple[int, int, int, float]]]:
     """ids, positions and segment (-1 context, t completion t) of a chain, and its scored tokens as
-    (index predicting it, target id, episode)."""
+    (index predicting it, target id, episode, loss weight)."""
     ids, positions, segments, scored = [], [], [], []
     start = 0
     for t, row in enumerate(chain):
@@ -89,7 +90,7 @@ def _layout(chain: list[Row]) -> tuple[list[int], list[int], list[int], list[tup
         segments += [-1] * (prompt_end - start)
         previous = len(ids) - 1  # the last context token predicts the first completion token
         for p in range(prompt_end, len(row.ids)):
-            scored.append((previous, row.ids[p], row.episode))
+            scored.append((previous, row.ids[p], row.episode, row.weight(p)))
             previous = len(ids)
             ids.append(row.ids[p])
             positions.append(p)
@@ -105,7 +106,7 @@ def collate_chains(batch: list[list[Row]], pad_id: int) -> PackedBatch:
     input_ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
     position_ids = torch.zeros((len(batch), width), dtype=torch.long)
     visible = torch.eye(width, dtype=torch.bool).repeat(len(batch), 1, 1)
-    rows, positions, targets, episodes = [], [], [], []
+    rows, positions, targets, episodes, weights = [], [], [], [], []
     causal = torch.ones(width, width, dtype=torch.bool).tril()
     for b, (ids, pos, segments, scored) in enumerate(layouts):
         n = len(ids)
@@ -115,11 +116,13 @@ def collate_chains(batch: list[list[Row]], pad_id: int) -> PackedBatch:
         context = segment == -1
         same = segment[:, None] == segment[None, :]
         visible[b, :n, :n] = causal[:n, :n] & (context[None, :] | (same & ~context[:, None]))
-        for index, target, episode in scored:
+        for index, target, episode, weight in scored:
             rows.append(b)
             positions.append(index)
             targets.append(target)
             episodes.append(episode)
+            weights.append(weight)
     as_long = lambda xs: torch.tensor(xs, dtype=torch.long)  # noqa: E731
     return PackedBatch(input_ids, position_ids, visible, as_long(rows), as_long(positions), as_long(targets),
-                       as_long(episodes), sum(len(ids) for ids, _, _, _ in layouts))
+                       as_long(episodes), sum(len(ids) for ids, _, _, _ in layouts),
+                       torch.tensor(weights, dtype=torch.float32))

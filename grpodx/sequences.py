@@ -16,11 +16,17 @@ from grpodx.episode import Episode
 
 @dataclass(frozen=True)
 class Row:
-    """One doctor turn of one episode: `ids[completion_start:]` are the sampled tokens."""
+    """One doctor turn of one episode: `ids[completion_start:]` are the sampled tokens; `weights`,
+    when given, weighs each of them in a supervised loss (the warm start's emphasis; None: all 1)."""
 
     episode: int
     ids: list[int]
     completion_start: int
+    weights: tuple[float, ...] | None = None
+
+    def weight(self, p: int) -> float:
+        """The loss weight of the token at position p (a completion position)."""
+        return 1.0 if self.weights is None else self.weights[p - self.completion_start]
 
     @property
     def num_completion_tokens(self) -> int:
@@ -37,6 +43,7 @@ class MicroBatch:
     positions: Tensor
     targets: Tensor
     episode_ids: Tensor
+    weights: Tensor  # each scored token's loss weight (Row.weights; 1 where none)
 
     @property
     def num_tokens(self) -> int:
@@ -81,7 +88,7 @@ def collate(rows: list[Row], pad_id: int) -> MicroBatch:
     width = max(len(r.ids) for r in rows)
     input_ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
     attention = torch.zeros((len(rows), width), dtype=torch.long)
-    row_idx, positions, targets, episode_ids = [], [], [], []
+    row_idx, positions, targets, episode_ids, weights = [], [], [], [], []
     for b, row in enumerate(rows):
         input_ids[b, : len(row.ids)] = torch.tensor(row.ids)
         attention[b, : len(row.ids)] = 1
@@ -90,6 +97,7 @@ def collate(rows: list[Row], pad_id: int) -> MicroBatch:
             positions.append(p - 1)
             targets.append(row.ids[p])
             episode_ids.append(row.episode)
+            weights.append(row.weight(p))
     as_long = lambda xs: torch.tensor(xs, dtype=torch.long)  # noqa: E731
     return MicroBatch(input_ids, attention, as_long(row_idx), as_long(positions), as_long(targets),
-                      as_long(episode_ids))
+                      as_long(episode_ids), torch.tensor(weights, dtype=torch.float32))

@@ -23,6 +23,7 @@ from grpodx.doctor.prompting import conversation_messages
 from grpodx.doctor_module import DoctorModule
 from grpodx.errors import ConfigError
 from grpodx.judges import Judge
+from grpodx.name_emphasis import name_spans, token_weights
 from grpodx.patients import Patient
 from grpodx.sequences import Row
 
@@ -41,6 +42,9 @@ class WarmStartConfig:
         share_prefixes: run each demonstration as one sequence whose turns share their prompt
             prefix (grpodx.prefix_sharing: same contexts, same log-probs, 2.2x fewer tokens on
             5-turn episodes); False runs one row per turn, as GRPO's update does.
+        diagnosis_weight: loss weight of the tokens naming a condition (hypotheses, differential,
+            final diagnosis; grpodx.name_emphasis) against 1 for every other doctor token, so the
+            diagnostic decision is not drowned by the question wordings. 1.0: plain cross-entropy.
     """
 
     learning_rate: float = 2e-4
@@ -51,6 +55,7 @@ class WarmStartConfig:
     micro_batch_tokens: int = 2048
     logprob_chunk: int = 256
     share_prefixes: bool = True
+    diagnosis_weight: float = 1.0
 
     def validate(self) -> None:
         field = "model.init_args.optimizer"
@@ -63,6 +68,9 @@ class WarmStartConfig:
                               "use warmup_steps: 10, min_lr_ratio: 0.1")
         if self.micro_batch_tokens < 64 or self.logprob_chunk < 1:
             raise ConfigError(f"{field}.micro_batch_tokens", "must be >= 64 (and logprob_chunk >= 1)", "use 2048")
+        if not self.diagnosis_weight > 0:
+            raise ConfigError(f"{field}.diagnosis_weight", f"must be > 0, got {self.diagnosis_weight}",
+                              "use 1.0 (plain cross-entropy) or e.g. 5.0 to weigh condition names up")
 
 
 def learning_rate_factor(step: int, warmup_steps: int, total_steps: int, min_ratio: float) -> float:
@@ -75,18 +83,25 @@ def learning_rate_factor(step: int, warmup_steps: int, total_steps: int, min_rat
     return min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
 
 
-def demonstration_rows(demonstrations: list[Demonstration], doctor: Doctor) -> list[Row]:
+def demonstration_rows(demonstrations: list[Demonstration], doctor: Doctor, names: tuple[str, ...] = (),
+                       diagnosis_weight: float = 1.0) -> list[Row]:
     """One row per doctor turn: the prompt the doctor would see at that turn, then the turn's tokens
-    and the stop token the doctor ends a turn with. Only those completion tokens are scored."""
-    stop = doctor.tokenizer.eos_token_id
+    and the stop token the doctor ends a turn with. Only those completion tokens are scored; with a
+    diagnosis_weight other than 1, the tokens naming one of `names` weigh that much (the stop 1)."""
+    stop, emphasis = doctor.tokenizer.eos_token_id, diagnosis_weight != 1.0
     rows = []
     for i, demonstration in enumerate(demonstrations):
         for t, turn in enumerate(demonstration.turns):
             messages = conversation_messages(demonstration.opening_statement, demonstration.visible_history(t),
                                              turn.last_turn)
             prompt = doctor.prompt_ids(messages)
-            completion = doctor.tokenizer(turn.text, add_special_tokens=False)["input_ids"] + [stop]
-            rows.append(Row(i, prompt + completion, len(prompt)))
+            encoded = doctor.tokenizer(turn.text, add_special_tokens=False, return_offsets_mapping=emphasis)
+            completion = encoded["input_ids"] + [stop]
+            weights = None
+            if emphasis:
+                spans = name_spans(turn.text, names)
+                weights = (*token_weights(encoded["offset_mapping"], spans, diagnosis_weight), 1.0)
+            rows.append(Row(i, prompt + completion, len(prompt), weights))
     return rows
 
 
@@ -111,6 +126,11 @@ class WarmStart(DoctorModule):
 
     def setup(self, stage: str) -> None:
         datamodule = self._trainer.datamodule if self._trainer is not None else None
+        self.condition_names = tuple(getattr(datamodule, "condition_names", ()))
+        if self.optimizer_config.diagnosis_weight != 1.0 and not self.condition_names:
+            raise ConfigError("model.init_args.optimizer.diagnosis_weight", "needs the condition names of the "
+                              "demonstrations, and the datamodule gives none", "use grpodx.demonstration_data."
+                              "DemonstrationDataModule, or diagnosis_weight: 1.0")
         turns = getattr(datamodule, "max_turns", None)
         if turns is not None and turns != self.environment.max_turns:
             raise ConfigError("model.init_args.max_turns", f"is {self.environment.max_turns} but the "
@@ -126,40 +146,54 @@ class WarmStart(DoctorModule):
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}
 
     def demonstration_log_probs(self, rows: list[Row]):
-        """Per micro-batch, a function computing log p of its scored doctor tokens (called one at a
-        time, so only one micro-batch's activations live at once)."""
+        """Per micro-batch, its scored tokens' loss weights and a function computing their log p
+        (called one at a time, so only one micro-batch's activations live at once)."""
         c = self.optimizer_config
         for batch in self.micro_batches(rows, c.micro_batch_tokens, c.share_prefixes):
-            yield lambda batch=batch: self.batch_log_probs(batch, c.logprob_chunk)
+            yield batch.weights, lambda batch=batch: self.batch_log_probs(batch, c.logprob_chunk)
 
     def training_step(self, batch: DemonstrationBatch, batch_idx: int) -> dict:
         started = time.perf_counter()
         c, optimizer = self.optimizer_config, self.optimizers()
-        rows = demonstration_rows(batch.demonstrations, self.policy)
+        rows = demonstration_rows(batch.demonstrations, self.policy, getattr(self, "condition_names", ()),
+                                  c.diagnosis_weight)
         local_tokens = sum(r.num_completion_tokens for r in rows)
-        # every doctor token of the step weighs the same, on every rank (see DoctorModule)
-        tokens = max(float(self.sum_across_ranks(torch.tensor([float(local_tokens)]))[0]), 1.0)
-        total_nll = 0.0
+        local_weight = sum(sum(r.weights) if r.weights else r.num_completion_tokens for r in rows)
+        # every doctor token of the step weighs its loss weight, on every rank (see DoctorModule):
+        # the loss is sum(w * nll) / sum(w) over the whole step
+        tokens, weight = (max(float(x), 1.0) for x in self.sum_across_ranks(
+            torch.tensor([float(local_tokens), float(local_weight)], dtype=torch.float64)))
+        sums = torch.zeros(3, dtype=torch.float64)  # nll, weighted nll, nll of the weighted-up tokens
+        name_tokens = 0.0
         with self.local_gradients():
-            for log_probs in self.demonstration_log_probs(rows):
-                nll = -log_probs().sum()
-                if not torch.isfinite(nll):
+            for weights, log_probs in self.demonstration_log_probs(rows):
+                nll = -log_probs()
+                weights = weights.to(nll.device, nll.dtype)
+                weighted = (nll * weights).sum()
+                if not torch.isfinite(weighted):
                     raise FloatingPointError("non-finite warm-start loss; the step is stopped before the "
                                              "optimizer touches the weights")
-                self.manual_backward(nll / tokens)
-                total_nll += float(nll.detach())
+                self.manual_backward(weighted / weight)
+                named = weights != 1.0
+                sums += torch.tensor([float(nll.detach().sum()), float(weighted.detach()),
+                                      float(nll.detach()[named].sum())], dtype=torch.float64)
+                name_tokens += float(named.sum())
         self.sum_gradients_across_ranks()
-        total_nll = float(self.sum_across_ranks(torch.tensor([total_nll], dtype=torch.float64))[0])
+        total_nll, total_weighted, name_nll, name_tokens = (float(x) for x in self.sum_across_ranks(
+            torch.cat([sums, torch.tensor([name_tokens], dtype=torch.float64)])))
         self.clip_gradients(optimizer, gradient_clip_val=c.max_grad_norm, gradient_clip_algorithm="norm")
         learning_rate = optimizer.param_groups[0]["lr"]
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
         self.lr_schedulers().step()
-        loss = total_nll / tokens
-        self.log_dict({"train/loss": loss, "train/perplexity": math.exp(min(loss, 50.0)),
-                       "train/doctor_tokens": float(tokens), "train/learning_rate": learning_rate,
-                       "time/step_s": time.perf_counter() - started,
-                       "step": float(self.global_step)},  # TensorBoard's x: steps done, as console and transcripts
-                      on_step=True, on_epoch=False, batch_size=len(batch.demonstrations),
+        loss = total_nll / tokens  # per doctor token, unweighted: comparable across diagnosis_weight
+        metrics = {"train/loss": loss, "train/perplexity": math.exp(min(loss, 50.0)),
+                   "train/weighted_loss": total_weighted / weight,
+                   "train/doctor_tokens": float(tokens), "train/learning_rate": learning_rate,
+                   "time/step_s": time.perf_counter() - started,
+                   "step": float(self.global_step)}  # TensorBoard's x: steps done, as console and transcripts
+        if name_tokens:
+            metrics["train/name_loss"] = name_nll / name_tokens  # per condition-name token
+        self.log_dict(metrics, on_step=True, on_epoch=False, batch_size=len(batch.demonstrations),
                       sync_dist=False)  # already summed over ranks
         return {"loss": torch.tensor(loss), "episodes": []}  # no rollout: the reward callbacks skip the step

@@ -276,3 +276,51 @@ def test_train_py_warm_start_then_grpo_from_its_adapter(tiny_model_dir, kb_demon
     config = (tmp_path / "runs" / "default" / "version_0" / "config.yaml").read_text()
     assert "last-adapter" in config and json.loads((run / "checkpoints" / "last-adapter" / "adapter_config.json")
                                                    .read_text())["r"] == 16
+
+
+def _named_demonstration():
+    case = case_source("kb").train_case(0, 0)
+    turns = (DemonstrationTurn("<reason>Most likely Migraine.</reason>\nAny fever?", False, ("fever",), "No."),
+             DemonstrationTurn("<reason>Migraine.</reason>\nDifferential: Migraine, Tension headache\n"
+                               "Final diagnosis: Migraine", True))
+    return Demonstration(case.case_id, "kb", "Migraine", case.opening_statement, turns, "Migraine", True, 1.0)
+
+
+def test_diagnosis_weight_lands_on_the_name_tokens_in_both_layouts(tiny_doctor):
+    demonstration = _named_demonstration()
+    names = ("Migraine", "Tension headache")
+    rows = demonstration_rows([demonstration], tiny_doctor, names, 4.0)
+    tokenizer = tiny_doctor.tokenizer
+    for row, turn in zip(rows, demonstration.turns):
+        completion = row.ids[row.completion_start:]
+        assert len(row.weights) == len(completion) and row.weights[-1] == 1.0  # the stop token
+        weighted = tokenizer.decode([i for i, w in zip(completion, row.weights) if w == 4.0])
+        assert weighted.replace(" ", "") == "".join(n.replace(" ", "") for n in _names_in(turn.text, names))
+    per_row = collate(rows, tokenizer.pad_token_id)
+    packed = collate_chains(chains(rows)[0:1], tokenizer.pad_token_id)
+    expected = [w for r in rows for w in r.weights]
+    assert per_row.weights.tolist() == expected and packed.weights.tolist() == expected
+    assert per_row.targets.tolist() == packed.targets.tolist()
+    plain = demonstration_rows([demonstration], tiny_doctor, names, 1.0)  # weight 1: no weights at all
+    assert all(r.weights is None for r in plain) and collate(plain, tokenizer.pad_token_id).weights.eq(1).all()
+    assert [r.ids for r in plain] == [r.ids for r in rows]
+
+
+def _names_in(text, names):
+    import re
+    return re.findall("|".join(sorted(map(re.escape, names), key=len, reverse=True)), text)
+
+
+def test_diagnosis_weight_needs_condition_names_and_must_be_positive(tiny_model_dir):
+    with pytest.raises(ConfigError, match="diagnosis_weight"):
+        WarmStartConfig(diagnosis_weight=0.0).validate()
+    module = WarmStart(doctor=DoctorConfig(model=tiny_model_dir, **TINY_LORA),
+                       optimizer=WarmStartConfig(diagnosis_weight=3.0))
+    with pytest.raises(ConfigError, match="condition names"):
+        module.setup("fit")  # no datamodule gives the names
+
+
+def test_the_data_module_names_every_condition_of_the_demonstrations(kb_demonstrations):
+    path, demonstrations = kb_demonstrations
+    names = DemonstrationDataModule(path, cases="kb", val_size=2, seed=7).condition_names
+    assert {d.hidden_diagnosis for d in demonstrations} | {d.final_diagnosis for d in demonstrations} <= set(names)
