@@ -1,0 +1,48 @@
+"""Compare two doctors on DEVELOPMENT patients (never bench.learning's held-out ones), paired.
+
+    python -m bench.warm_start_ab A/last.ckpt B/last.ckpt [--n 64] [--seed 77]
+
+Both checkpoints play the same greedy episodes on `SampledDDXPlusCases.held_out(n, seed)` (seed 77:
+bench.learning's held-out patients are seed 1234 and dev_patients.csv), with bench.learning's
+evaluation. One JSON line per doctor (metrics as [lo, mean, hi], how many distinct final diagnoses
+and the most common: a warm start that collapses answers one or two), then A - B by the paired
+bootstrap. It chose the warm start's diagnosis_weight (BENCHMARKS.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+from pathlib import Path
+
+from bench.learning import ROOT, evaluate_llm, intervals
+from grpodx.report.intervals import paired_difference
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("a", help="a last.ckpt of train.py fit")
+    parser.add_argument("b", help="the checkpoint to compare it with")
+    parser.add_argument("--n", type=int, default=64, help="development patients")
+    parser.add_argument("--seed", type=int, default=77, help="their held-out seed (not 1234: bench.learning's)")
+    parser.add_argument("--ddxplus", default=str(ROOT.parent / "shared" / "data" / "ddxplus"))
+    args = parser.parse_args(argv)
+    if args.seed == 1234:
+        raise SystemExit("error: --seed: 1234 draws bench.learning's held-out patients; use another (77)")
+    from grpodx.cases.sources import SampledDDXPlusCases
+
+    patients = {"dev": SampledDDXPlusCases(args.ddxplus).held_out(args.n, args.seed)}
+    scores = {}
+    for checkpoint in (args.a, args.b):
+        values, finals = evaluate_llm(Path(checkpoint), patients, Path(checkpoint), base=False, finals=True)
+        scores[checkpoint] = values["dev"]
+        print(json.dumps({"checkpoint": checkpoint, **intervals(values["dev"]), "distinct_finals": len({f for f in finals["dev"] if f}),
+                          "most_common": collections.Counter(finals["dev"]).most_common(5)}), flush=True)
+    a, b = scores[args.a], scores[args.b]
+    print(json.dumps({"a_minus_b": {k: [round(x, 4) for x in paired_difference(a[k], b[k])]
+                                    for k in ("top1", "top3", "reward", "no_final")}}))
+
+
+if __name__ == "__main__":
+    main()
