@@ -91,8 +91,17 @@ def test_ddp_warm_start_gradient_is_the_one_process_gradient(tiny_model_dir, tmp
     assert lengths[0] != lengths[1]  # the ranks' token counts differ, so the weighting matters
     ddp = _ddp_gradient(tmp_path, 0)
     assert ddp.abs().max() > 1e-6
-    torch.testing.assert_close(ddp, _one_process_warm_start_gradient(tiny_model_dir, tmp_path, played[0] + played[1]),
-                               rtol=1e-4, atol=1e-8)
+    # configs/warmstart.yaml weighs condition names up (diagnosis_weight): the weights' sum is the step's too
+    import yaml
+
+    from grpodx.demonstration_data import condition_names
+    from grpodx.demonstrations import read_demonstrations
+
+    weight = yaml.safe_load((ROOT / "configs/warmstart.yaml").read_text())["model"]["init_args"]["optimizer"][
+        "diagnosis_weight"]
+    names = condition_names(read_demonstrations(demonstrations))
+    torch.testing.assert_close(ddp, _one_process_warm_start_gradient(tiny_model_dir, tmp_path, played[0] + played[1],
+                                                                     names, weight), rtol=1e-4, atol=1e-8)
 
 
 def _kb_demonstrations(tiny_model_dir, path):
@@ -109,8 +118,9 @@ def _kb_demonstrations(tiny_model_dir, path):
     return path
 
 
-def _one_process_warm_start_gradient(tiny_model_dir, tmp_path, demonstrations) -> torch.Tensor:
-    """Cross-entropy per doctor token over both ranks' demonstrations, in one process."""
+def _one_process_warm_start_gradient(tiny_model_dir, tmp_path, demonstrations, names, weight) -> torch.Tensor:
+    """Cross-entropy over both ranks' demonstrations, each doctor token at its loss weight (the
+    condition names at `weight`), divided by the weights' sum, in one process."""
     from grpodx.doctor import DoctorConfig
     from grpodx.warm_start import WarmStart, demonstration_rows
 
@@ -118,8 +128,9 @@ def _one_process_warm_start_gradient(tiny_model_dir, tmp_path, demonstrations) -
                                            dtype="float32"))
     module.configure_model()
     assert not module.load_state_dict(_load(tmp_path, "weights", 0, 0), strict=False).unexpected_keys
-    rows = demonstration_rows(demonstrations, module.policy)
-    nll = -torch.cat([log_probs() for log_probs in module.demonstration_log_probs(rows)]).sum()
-    (nll / sum(r.num_completion_tokens for r in rows)).backward()
+    rows = demonstration_rows(demonstrations, module.policy, names, weight)
+    assert any(w == weight for r in rows for w in r.weights)  # some names are weighed up
+    nll = -sum((log_probs() * weights).sum() for weights, log_probs in module.demonstration_log_probs(rows))
+    (nll / sum(sum(r.weights) for r in rows)).backward()
     trainable = [p for p in module.parameters() if p.requires_grad]
     return torch.cat([p.grad.flatten() for p in trainable])
