@@ -139,10 +139,8 @@ def joined(by_set: dict[str, dict[str, list[float]]]) -> dict[str, list[float]]:
     return {k: [x for values in by_set.values() for x in values[k]] for k in KEYS}
 
 
-def evaluate_llm(checkpoint: Path | None, patients: dict[str, list], doctor_from: Path, base: bool,
-                 finals: bool = False):
-    """Greedy held-out episodes of the doctor in `checkpoint` (or the base model: adapter off);
-    with `finals`, also each episode's final diagnosis (None where it gave none)."""
+def held_out_episodes(checkpoint: Path | None, patients: dict[str, list], doctor_from: Path, base: bool) -> dict:
+    """Greedy held-out episodes of the doctor in `checkpoint` (or the base model: adapter off), per set."""
     from grpodx.doctor.restore import load_lora_weights, read_checkpoint
     from grpodx.module import DiagnosisGRPO
     from grpodx.report.held_out import run_held_out
@@ -155,15 +153,13 @@ def evaluate_llm(checkpoint: Path | None, patients: dict[str, list], doctor_from
         load_lora_weights(module, read_checkpoint(str(checkpoint)))
     module.eval()
     with torch.no_grad():
-        episodes = {name: run_held_out(module, cases, EVAL_BATCH, SEED, name, base).episodes
-                    for name, cases in patients.items()}
-    values = {name: per_patient(e) for name, e in episodes.items()}
-    if not finals:
-        return values
-    from grpodx.dialogue import final_diagnosis
+        return {name: run_held_out(module, cases, EVAL_BATCH, SEED, name, base).episodes
+                for name, cases in patients.items()}
 
-    return values, {name: [next((f for t in ep.doctor_turns if (f := final_diagnosis(t.visible_text))), None)
-                           for ep in e] for name, e in episodes.items()}
+
+def evaluate_llm(checkpoint: Path | None, patients: dict[str, list], doctor_from: Path, base: bool) -> dict:
+    """Each metric per held-out patient of the doctor in `checkpoint` (see held_out_episodes)."""
+    return {name: per_patient(e) for name, e in held_out_episodes(checkpoint, patients, doctor_from, base).items()}
 
 
 def evaluate_naive_bayes(ddxplus: Path, patients: dict[str, list]) -> dict:

@@ -16,7 +16,7 @@ import collections
 import json
 from pathlib import Path
 
-from bench.learning import ROOT, evaluate_llm, intervals
+from bench.learning import ROOT, held_out_episodes, intervals, per_patient
 from grpodx.report.intervals import paired_difference
 
 
@@ -35,10 +35,12 @@ def main(argv: list[str] | None = None) -> None:
     patients = {"dev": SampledDDXPlusCases(args.ddxplus).held_out(args.n, args.seed)}
     scores = {}
     for checkpoint in (args.a, args.b):
-        values, finals = evaluate_llm(Path(checkpoint), patients, Path(checkpoint), base=False, finals=True)
-        scores[checkpoint] = values["dev"]
-        print(json.dumps({"checkpoint": checkpoint, **intervals(values["dev"]), "distinct_finals": len({f for f in finals["dev"] if f}),
-                          "most_common": collections.Counter(finals["dev"]).most_common(5)}), flush=True)
+        episodes = held_out_episodes(Path(checkpoint), patients, Path(checkpoint), base=False)["dev"]
+        scores[checkpoint] = per_patient(episodes)
+        finals = [e.final_diagnosis for e in episodes]
+        print(json.dumps({"checkpoint": checkpoint, **intervals(scores[checkpoint]),
+                          "distinct_finals": len({f for f in finals if f}),
+                          "most_common": collections.Counter(finals).most_common(5)}), flush=True)
     a, b = scores[args.a], scores[args.b]
     print(json.dumps({"a_minus_b": {k: [round(x, 4) for x in paired_difference(a[k], b[k])]
                                     for k in ("top1", "top3", "reward", "no_final")}}))

@@ -10,7 +10,7 @@ up puts the gradient where the decision is. Pure functions: no model, no Lightni
 
 from __future__ import annotations
 
-import re
+from grpodx.cases.names import whole_word
 
 
 def name_spans(text: str, names: tuple[str, ...]) -> list[tuple[int, int]]:
@@ -18,7 +18,7 @@ def name_spans(text: str, names: tuple[str, ...]) -> list[tuple[int, int]]:
     never overlapping (so 'Acute pulmonary edema' is one span, not also 'edema'), sorted by start."""
     lowered, taken = text.lower(), []
     for name in sorted({n.strip().lower() for n in names if n.strip()}, key=len, reverse=True):
-        for match in re.finditer(rf"(?<![a-z0-9]){re.escape(name)}(?![a-z0-9])", lowered):
+        for match in whole_word(name).finditer(lowered):
             start, end = match.span()
             if all(end <= s or start >= e for s, e in taken):
                 taken.append((start, end))

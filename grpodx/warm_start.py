@@ -121,6 +121,7 @@ class WarmStart(DoctorModule):
         super().__init__(doctor, patient, judge, max_turns)
         self.optimizer_config = optimizer or WarmStartConfig()
         self.optimizer_config.validate()
+        self.condition_names: tuple[str, ...] = ()  # the demonstrations' (setup), for diagnosis_weight
         self.automatic_optimization = False  # micro-batches of one step accumulate into one update
         self.save_hyperparameters(ignore=["patient", "judge"])
 
@@ -155,16 +156,14 @@ class WarmStart(DoctorModule):
     def training_step(self, batch: DemonstrationBatch, batch_idx: int) -> dict:
         started = time.perf_counter()
         c, optimizer = self.optimizer_config, self.optimizers()
-        rows = demonstration_rows(batch.demonstrations, self.policy, getattr(self, "condition_names", ()),
-                                  c.diagnosis_weight)
+        rows = demonstration_rows(batch.demonstrations, self.policy, self.condition_names, c.diagnosis_weight)
         local_tokens = sum(r.num_completion_tokens for r in rows)
         local_weight = sum(sum(r.weights) if r.weights else r.num_completion_tokens for r in rows)
         # every doctor token of the step weighs its loss weight, on every rank (see DoctorModule):
         # the loss is sum(w * nll) / sum(w) over the whole step
         tokens, weight = (max(float(x), 1.0) for x in self.sum_across_ranks(
             torch.tensor([float(local_tokens), float(local_weight)], dtype=torch.float64)))
-        sums = torch.zeros(3, dtype=torch.float64)  # nll, weighted nll, nll of the weighted-up tokens
-        name_tokens = 0.0
+        sums = torch.zeros(4, dtype=torch.float64)  # nll, weighted nll, nll and count of the weighted-up tokens
         with self.local_gradients():
             for weights, log_probs in self.demonstration_log_probs(rows):
                 nll = -log_probs()
@@ -176,11 +175,9 @@ class WarmStart(DoctorModule):
                 self.manual_backward(weighted / weight)
                 named = weights != 1.0
                 sums += torch.tensor([float(nll.detach().sum()), float(weighted.detach()),
-                                      float(nll.detach()[named].sum())], dtype=torch.float64)
-                name_tokens += float(named.sum())
+                                      float(nll.detach()[named].sum()), float(named.sum())], dtype=torch.float64)
         self.sum_gradients_across_ranks()
-        total_nll, total_weighted, name_nll, name_tokens = (float(x) for x in self.sum_across_ranks(
-            torch.cat([sums, torch.tensor([name_tokens], dtype=torch.float64)])))
+        total_nll, total_weighted, name_nll, name_tokens = (float(x) for x in self.sum_across_ranks(sums))
         self.clip_gradients(optimizer, gradient_clip_val=c.max_grad_norm, gradient_clip_algorithm="norm")
         learning_rate = optimizer.param_groups[0]["lr"]
         optimizer.step()

@@ -29,10 +29,15 @@ def normalise_name(text: str) -> str:
     return " ".join(w for w in text.split() if w not in _FILLER)
 
 
+def whole_word(name: str) -> re.Pattern:
+    """`name` as whole words in lower-cased text (the rule `mentions` and the warm start's name
+    emphasis share)."""
+    return re.compile(rf"(?<![a-z0-9]){re.escape(name.lower())}(?![a-z0-9])")
+
+
 def mentions(text: str, names: tuple[str, ...]) -> bool:
     """True when any of `names` appears in `text` as whole words (case-insensitive)."""
-    return any(re.search(rf"(?<![a-z0-9]){re.escape(n.lower())}(?![a-z0-9])", text.lower())
-               for n in names if n.strip())
+    return any(whole_word(n).search(text.lower()) for n in names if n.strip())
 
 
 def without_leaks(text: str, case: Case, fallback: str) -> str:
