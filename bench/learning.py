@@ -3,6 +3,7 @@
     python -m bench.learning [--quick] [--ddxplus ../shared/data/ddxplus] [--out runs/learning]
     python -m bench.learning --warm-start W/last.ckpt --grpo G/last.ckpt   # evaluate trained stages only
     python -m bench.learning --trend G/version_0 G/version_1   # is train/reward rising? (a resumed run too)
+    python -m bench.learning --demonstrations 1200 --warm-steps 300 --no-grpo   # a larger warm start only
 
 1. Demonstrations: the naive-Bayes doctor plays TRAINING patients sampled from kb_en.json
    (`python -m grpodx.demonstrations --cases ddxplus-sample:DIR`).
@@ -231,13 +232,26 @@ def main(argv: list[str] | None = None) -> None:
                         "command) instead of writing demonstrations and training one")
     parser.add_argument("--grpo", help="evaluate this GRPO checkpoint (its run folder gives the curves) instead "
                         "of training GRPO")
+    parser.add_argument("--demonstrations", type=int, help="demonstrations to write (default: the plan's)")
+    parser.add_argument("--warm-steps", type=int, help="warm-start steps, 4 demonstrations each (default: the plan's)")
+    parser.add_argument("--grpo-steps", type=int, help="GRPO steps (default: the plan's)")
+    parser.add_argument("--no-grpo", action="store_true", help="stop after the warm start: the reference and "
+                        "warm-start stages only (no base, no GRPO)")
     parser.add_argument("--trend", nargs="+", metavar="RUN_DIR", help="only print train/reward's trend over these "
                         "GRPO run folders (version_N, in order) and exit")
     args = parser.parse_args(argv)
     if args.trend:
         print(json.dumps(reward_trend([Path(d) for d in args.trend])))
         return
-    plan = PLANS["quick" if args.quick else "full"]
+    plan = dict(PLANS["quick" if args.quick else "full"])
+    for key in ("demonstrations", "warm_steps", "grpo_steps"):
+        if getattr(args, key) is not None:
+            if getattr(args, key) < 1:
+                raise SystemExit(f"error: --{key.replace('_', '-')}: {getattr(args, key)}; give a positive count")
+            plan[key] = getattr(args, key)
+    # sizes of stages given as checkpoints were not this run's: the summary's plan says so
+    plan.update({"demonstrations": None, "warm_steps": None} if args.warm_start else {})
+    plan.update({"grpo_steps": None} if args.grpo else {})
     ddxplus = Path(args.ddxplus).resolve()
     if not (ddxplus / "kb_en.json").is_file() or not (ddxplus / "dev_patients.csv").is_file():
         raise SystemExit(f"error: --ddxplus: {ddxplus} lacks kb_en.json or dev_patients.csv; "
@@ -274,6 +288,17 @@ def main(argv: list[str] | None = None) -> None:
                                          "--seed", "0"], out / "demonstrations.log")
         minutes["warm_start_training"] = train_warm_start(python, demonstrations, sample, plan, runs, out)
         warm = newest_checkpoint(runs, "warm_start")
+    if args.no_grpo:
+        clock = time.perf_counter()
+        by_set = evaluate_llm(warm, patients, warm, False)
+        minutes["warm_start"] = (time.perf_counter() - clock) / 60
+        report("warm_start", by_set)
+        minutes["total"] = (time.perf_counter() - started) / 60
+        print(json.dumps({"stages": {stage: intervals(joined(by_set)) for stage, by_set in results.items()},
+                          "checkpoints": {"warm_start": str(warm)}, "plan": plan,
+                          "held_out": {"sampled": plan["sampled"], "recorded": plan["recorded"], "seed": SEED},
+                          "minutes": {k: round(v, 1) for k, v in minutes.items()}}), flush=True)
+        return
     if args.grpo:
         grpo = Path(args.grpo).resolve()
         minutes["grpo_training"] = training_minutes(grpo.parent.parent)
@@ -300,7 +325,7 @@ def main(argv: list[str] | None = None) -> None:
                                   for k in ("reward", "top1")},
         "train_reward_trend": {k: v for k, v in reward_trend([grpo.parent.parent]).items() if k != "values"},
         "checkpoints": {"warm_start": str(warm), "grpo": str(grpo)},
-        "held_out": {"sampled": plan["sampled"], "recorded": plan["recorded"], "seed": SEED},
+        "held_out": {"sampled": plan["sampled"], "recorded": plan["recorded"], "seed": SEED}, "plan": plan,
         "png": str(png), "minutes": {k: round(v, 1) for k, v in minutes.items()}}), flush=True)
 
 
