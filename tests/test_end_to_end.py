@@ -21,7 +21,10 @@ def _fit(save_dir, *extra):
     args = [sys.executable, "train.py", "fit", "--config", "configs/default.yaml",
             "--trainer.logger.init_args.save_dir", str(save_dir), "--batch-size", "2", "--model.group_size", "2",
             "--model.max_turns", "2", "--model.doctor.max_new_tokens", "24", "--data.val_size", "2",
-            "--transcripts.console", "false", "--openai-api-key", SECRET, *extra]
+            "--transcripts.console", "false", "--openai-api-key", SECRET,
+            # float32 whatever `auto` picks: in bfloat16 (a CPU with bf16 units) the untrained doctor's
+            # 2 steps scored every episode 0, so no group had a spread and the adapter stayed at zero
+            "--model.doctor.dtype", "float32", *extra]
     result = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     return result
