@@ -59,12 +59,18 @@ def test_chat_subprocess_saves_every_turn_and_exits_cleanly_at_eof(tiny_model_di
     assert all({"text", "reasoning", "raw", "well_formed"} <= t.keys() for t in record["turns"] if t["role"] == "doctor")
 
 
+def _default_sigint():
+    """Ctrl-C as at a terminal: a suite started in the background (`cmd &` without job control)
+    passes SIGINT down ignored, and Python then installs no KeyboardInterrupt handler."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.slow  # a subprocess loads a model
 def test_ctrl_c_exits_0_and_saves_the_conversation_so_far(tiny_model_dir, tiny_adapter, tmp_path):
     save = tmp_path / "chats.jsonl"
     process = subprocess.Popen(_chat(tiny_model_dir, tiny_adapter, save, "--max-turns", "5"), cwd=ROOT,
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"}, preexec_fn=_default_sigint)
     process.stdin.write(b"I have a cough.\n")
     process.stdin.flush()
     seen, deadline = b"", time.time() + 90
@@ -73,8 +79,7 @@ def test_ctrl_c_exits_0_and_saves_the_conversation_so_far(tiny_model_dir, tiny_a
             seen += os.read(process.stdout.fileno(), 4096)
     assert seen.count(b"You (patient):") >= 2, seen
     process.send_signal(signal.SIGINT)
-    # stdin stays open until it exits: communicate() would close it at once, and a chat that reads
-    # that EOF before Python runs the SIGINT handler ends by "eof" (seen once in a clean-clone CI run)
+    # stdin stays open until it exits, so an unhandled SIGINT fails as a timeout, not as an "eof" ending
     process.wait(timeout=30)
     stderr = process.stderr.read()
     process.stdin.close()
