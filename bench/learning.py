@@ -245,13 +245,16 @@ def main(argv: list[str] | None = None) -> None:
         return
     plan = dict(PLANS["quick" if args.quick else "full"])
     for key in ("demonstrations", "warm_steps", "grpo_steps"):
-        if getattr(args, key) is not None:
-            if getattr(args, key) < 1:
-                raise SystemExit(f"error: --{key.replace('_', '-')}: {getattr(args, key)}; give a positive count")
-            plan[key] = getattr(args, key)
+        value = getattr(args, key)
+        if value is not None and value < 1:
+            raise SystemExit(f"error: --{key.replace('_', '-')}: {value}; give a positive count")
+        if value is not None:
+            plan[key] = value
     # sizes of stages given as checkpoints were not this run's: the summary's plan says so
-    plan.update({"demonstrations": None, "warm_steps": None} if args.warm_start else {})
-    plan.update({"grpo_steps": None} if args.grpo else {})
+    if args.warm_start:
+        plan["demonstrations"] = plan["warm_steps"] = None
+    if args.grpo:
+        plan["grpo_steps"] = None
     ddxplus = Path(args.ddxplus).resolve()
     if not (ddxplus / "kb_en.json").is_file() or not (ddxplus / "dev_patients.csv").is_file():
         raise SystemExit(f"error: --ddxplus: {ddxplus} lacks kb_en.json or dev_patients.csv; "
@@ -269,6 +272,20 @@ def main(argv: list[str] | None = None) -> None:
                 "by_set": {name: intervals(values) for name, values in by_set.items()},
                 "minutes": round(minutes.get(stage, 0.0), 1)}
         print(json.dumps(line), flush=True)
+
+    def score(stage: str, checkpoint: Path | None, base: bool) -> None:
+        """Play the held-out episodes of one stage and print its line (minutes: evaluation only;
+        training is under *_training)."""
+        clock = time.perf_counter()
+        by_set = evaluate_llm(checkpoint, patients, warm, base)
+        minutes[stage] = (time.perf_counter() - clock) / 60
+        report(stage, by_set)
+
+    def summarize(**fields) -> None:
+        minutes["total"] = (time.perf_counter() - started) / 60
+        print(json.dumps({**fields, "plan": plan,
+                          "held_out": {"sampled": plan["sampled"], "recorded": plan["recorded"], "seed": SEED},
+                          "minutes": {k: round(v, 1) for k, v in minutes.items()}}), flush=True)
 
     clock = time.perf_counter()
     patients = held_out_patients(ddxplus, plan["sampled"], plan["recorded"])
@@ -289,15 +306,9 @@ def main(argv: list[str] | None = None) -> None:
         minutes["warm_start_training"] = train_warm_start(python, demonstrations, sample, plan, runs, out)
         warm = newest_checkpoint(runs, "warm_start")
     if args.no_grpo:
-        clock = time.perf_counter()
-        by_set = evaluate_llm(warm, patients, warm, False)
-        minutes["warm_start"] = (time.perf_counter() - clock) / 60
-        report("warm_start", by_set)
-        minutes["total"] = (time.perf_counter() - started) / 60
-        print(json.dumps({"stages": {stage: intervals(joined(by_set)) for stage, by_set in results.items()},
-                          "checkpoints": {"warm_start": str(warm)}, "plan": plan,
-                          "held_out": {"sampled": plan["sampled"], "recorded": plan["recorded"], "seed": SEED},
-                          "minutes": {k: round(v, 1) for k, v in minutes.items()}}), flush=True)
+        score("warm_start", warm, False)
+        summarize(stages={stage: intervals(joined(by_set)) for stage, by_set in results.items()},
+                  checkpoints={"warm_start": str(warm)})
         return
     if args.grpo:
         grpo = Path(args.grpo).resolve()
@@ -307,26 +318,20 @@ def main(argv: list[str] | None = None) -> None:
         grpo = newest_checkpoint(runs, "grpo")
 
     for stage, checkpoint, base in (("base", None, True), ("warm_start", warm, False), ("grpo", grpo, False)):
-        clock = time.perf_counter()
-        by_set = evaluate_llm(checkpoint, patients, warm, base)
-        minutes[stage] = (time.perf_counter() - clock) / 60
-        report(stage, by_set)  # minutes: evaluation only; training is under *_training
+        score(stage, checkpoint, base)
 
     everyone = {stage: joined(by_set) for stage, by_set in results.items()}
     lines = {stage: {k: sum(v[:plan["val_size"]]) / plan["val_size"]
                      for k, v in results[stage]["sampled"].items()} for stage in ("warm_start", "reference")}
     png = out / "learning_curves.png"
     curves_png(grpo.parent.parent, lines, png)
-    minutes["total"] = (time.perf_counter() - started) / 60
-    print(json.dumps({
-        "stages": {stage: intervals(values) for stage, values in everyone.items()},
-        "grpo_minus_warm_start": {k: [round(x, 4) for x in paired_difference(everyone["grpo"][k],
-                                                                               everyone["warm_start"][k])]
-                                  for k in ("reward", "top1")},
-        "train_reward_trend": {k: v for k, v in reward_trend([grpo.parent.parent]).items() if k != "values"},
-        "checkpoints": {"warm_start": str(warm), "grpo": str(grpo)},
-        "held_out": {"sampled": plan["sampled"], "recorded": plan["recorded"], "seed": SEED}, "plan": plan,
-        "png": str(png), "minutes": {k: round(v, 1) for k, v in minutes.items()}}), flush=True)
+    summarize(
+        stages={stage: intervals(values) for stage, values in everyone.items()},
+        grpo_minus_warm_start={k: [round(x, 4) for x in paired_difference(everyone["grpo"][k],
+                                                                            everyone["warm_start"][k])]
+                               for k in ("reward", "top1")},
+        train_reward_trend={k: v for k, v in reward_trend([grpo.parent.parent]).items() if k != "values"},
+        checkpoints={"warm_start": str(warm), "grpo": str(grpo)}, png=str(png))
 
 
 if __name__ == "__main__":

@@ -81,8 +81,7 @@ def test_ctrl_c_exits_0_and_saves_the_conversation_so_far(tiny_model_dir, tiny_a
     process.send_signal(signal.SIGINT)
     # stdin stays open until it exits, so an unhandled SIGINT fails as a timeout, not as an "eof" ending
     process.wait(timeout=30)
-    stderr = process.stderr.read()
-    process.stdin.close()
+    _, stderr = process.communicate()
     assert process.returncode == 0, stderr
     assert b"Traceback" not in stderr
     [record] = [json.loads(line) for line in save.read_text().splitlines()]
