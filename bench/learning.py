@@ -40,18 +40,20 @@ ROOT = Path(__file__).resolve().parents[1]
 KEYS = ("top1", "top3", "reward", "questions", "turns", "format", "no_final")
 SEED = 1234  # data.seed of both configs: the held-out draw and the GRPO run's validation cases
 PLANS = {
-    # demonstrations, warm-start steps (configs/warmstart.yaml: 4 demonstrations a step), GRPO steps
-    # (configs/default.yaml: 2 cases x G=4), held-out patients (sampled, recorded), GRPO validation
-    # cases and interval. Resized (2026-12-04) from times measured alone on 2 CPU cores: a warm-start
-    # step ~8.5 s, a GRPO step ~95 s (prefix-shared update), a held-out episode ~3.2 s at EVAL_BATCH:
-    # ~1 min demonstrations + ~21 min warm start + ~32 min GRPO (+2 validations of 32) + ~32 min for
-    # 3 x 200 held-out episodes, ~1 h 35 min in all. One pass over 600 demonstrations, at
-    # diagnosis_weight 5 (configs/warmstart.yaml; chosen on development patients, BENCHMARKS.md).
-    # The first plan (240 / 60 / 30) took ~2 h 15 min at the times then measured.
-    "full": dict(demonstrations=600, warm_steps=150, grpo_steps=20, sampled=100, recorded=100, val_size=32,
-                 val_every=10),
-    "quick": dict(demonstrations=32, warm_steps=4, grpo_steps=2, sampled=16, recorded=16, val_size=8,
-                  val_every=1),
+    # demonstrations, warm-start steps (configs/warmstart.yaml: 4 demonstrations a step), GRPO steps,
+    # cases a GRPO step (x G=4 episodes, configs/default.yaml) and its learning rate, held-out
+    # patients (sampled, recorded), GRPO validation cases and interval. All chosen on development
+    # patients (seed 77, BENCHMARKS.md), never these: one pass over 1,200 demonstrations at
+    # diagnosis_weight 5 beat its own 150-step checkpoint; GRPO at 3e-4 x 4 cases was level with the
+    # warm start after 10 steps and 0.125 top-1 below it after 20 (1e-3 broke the language in 10).
+    # Times measured alone on 2 cores: a warm-start step 8.5 s (Intel VM) / 15.5 s (AMD VM), a GRPO
+    # step of 16 episodes ~110 s (AMD), a held-out episode ~3.2 s at EVAL_BATCH: ~1 h 25 min on the
+    # Intel VM, ~2 h 15 min on the AMD one. Earlier plans: 240/60/30 (2026-11-29), 600/150/20 x 2
+    # cases at 1e-4 (2026-12-04).
+    "full": dict(demonstrations=1200, warm_steps=300, grpo_steps=10, grpo_cases=4, grpo_learning_rate=3e-4,
+                 sampled=100, recorded=100, val_size=32, val_every=5),
+    "quick": dict(demonstrations=32, warm_steps=4, grpo_steps=2, grpo_cases=2, grpo_learning_rate=3e-4,
+                  sampled=16, recorded=16, val_size=8, val_every=1),
 }
 # float32 for both runs: on CPUs without bf16 units (this AMD EPYC: avx2 only) bfloat16 trains ~20x
 # slower (configs/warmstart.yaml); the adapter carries over unchanged.
@@ -89,6 +91,7 @@ def train_grpo(python: str, warm: Path, sample: str, plan: dict, runs: Path, out
         python, "train.py", "fit", "--config", "configs/default.yaml",
         f"--model.doctor.adapter={warm.parent / 'last-adapter'}", f"--data.cases={sample}", DTYPE,
         f"--data.val_size={plan['val_size']}", f"--trainer.max_steps={plan['grpo_steps']}",
+        f"--data.batch_size={plan['grpo_cases']}", f"--model.grpo.learning_rate={plan['grpo_learning_rate']}",
         f"--trainer.val_check_interval={plan['val_every']}", f"--checkpoint.every_n_train_steps={plan['val_every']}",
         f"--trainer.logger.init_args.save_dir={runs}", "--trainer.logger.init_args.name=grpo"],
         out / "grpo.log")

@@ -1,12 +1,13 @@
 """Compare two doctors on DEVELOPMENT patients (never bench.learning's held-out ones), paired.
 
-    python -m bench.warm_start_ab A/last.ckpt B/last.ckpt [--n 64] [--seed 77]
+    python -m bench.warm_start_ab A/last.ckpt B/last.ckpt [C/last.ckpt ...] [--n 64] [--seed 77]
 
-Both checkpoints play the same greedy episodes on `SampledDDXPlusCases.held_out(n, seed)` (seed 77:
+The checkpoints play the same greedy episodes on `SampledDDXPlusCases.held_out(n, seed)` (seed 77:
 bench.learning's held-out patients are seed 1234 and dev_patients.csv), with bench.learning's
 evaluation. One JSON line per doctor (metrics as [lo, mean, hi], how many distinct final diagnoses
-and the most common: a warm start that collapses answers one or two), then A - B by the paired
-bootstrap. It chose the warm start's diagnosis_weight (BENCHMARKS.md).
+and the most common: a warm start that collapses answers one or two), then each one minus the LAST
+(the baseline, e.g. the warm start GRPO started from) by the paired bootstrap. It chose the warm
+start's diagnosis_weight and GRPO's learning rate (BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from grpodx.report.intervals import paired_difference
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("a", help="a last.ckpt of train.py fit")
-    parser.add_argument("b", help="the checkpoint to compare it with")
+    parser.add_argument("checkpoints", nargs="+", metavar="CKPT",
+                        help="last.ckpt files of train.py fit; the last one is the baseline the others are compared with")
     parser.add_argument("--n", type=int, default=64, help="development patients")
     parser.add_argument("--seed", type=int, default=77, help="their held-out seed (not 1234: bench.learning's)")
     parser.add_argument("--ddxplus", default=str(ROOT.parent / "shared" / "data" / "ddxplus"))
@@ -34,16 +35,20 @@ def main(argv: list[str] | None = None) -> None:
 
     patients = {"dev": SampledDDXPlusCases(args.ddxplus).held_out(args.n, args.seed)}
     scores = {}
-    for checkpoint in (args.a, args.b):
+    if len(args.checkpoints) < 2:
+        raise SystemExit("error: checkpoints: give at least two (the last is the baseline)")
+    for checkpoint in args.checkpoints:
         episodes = held_out_episodes(Path(checkpoint), patients, Path(checkpoint), base=False)["dev"]
         scores[checkpoint] = per_patient(episodes)
         finals = [e.final_diagnosis for e in episodes]
         print(json.dumps({"checkpoint": checkpoint, **intervals(scores[checkpoint]),
                           "distinct_finals": len({f for f in finals if f}),
                           "most_common": collections.Counter(finals).most_common(5)}), flush=True)
-    a, b = scores[args.a], scores[args.b]
-    print(json.dumps({"a_minus_b": {k: [round(x, 4) for x in paired_difference(a[k], b[k])]
-                                    for k in ("top1", "top3", "reward", "no_final")}}))
+    baseline = scores[args.checkpoints[-1]]
+    for checkpoint in args.checkpoints[:-1]:
+        print(json.dumps({"minus_baseline": checkpoint, **{
+            k: [round(x, 4) for x in paired_difference(scores[checkpoint][k], baseline[k])]
+            for k in ("top1", "top3", "reward", "no_final")}}))
 
 
 if __name__ == "__main__":

@@ -24,7 +24,8 @@ class GRPOConfig:
             never change the gradient's scale.
         epsilon, epsilon_high: PPO clip range [1 - epsilon, 1 + epsilon_high] (epsilon_high defaults
             to epsilon); only active when num_iterations > 1 reuses a rollout.
-        beta: weight of the k3 KL to the reference policy (adapter off); 0 disables it.
+        beta: weight of the k3 KL to the reference policy, the one the run started from (the base
+            model, or model.doctor.adapter's weights as loaded); 0 disables it.
         num_iterations: optimizer updates per rollout (mu in the GRPO paper).
         learning_rate, weight_decay, max_grad_norm: AdamW and gradient clipping.
         micro_batch_tokens: padded tokens per forward/backward micro-batch (memory bound).

@@ -224,3 +224,34 @@ def test_top3_scores_each_entry_as_one_answer(kb):
     assert top_k_hit(episode, 3)
     episode.differential = ["Stroke or migraine"]
     assert not top_k_hit(episode, 3)
+
+
+def test_a_source_condition_the_kb_lacks_is_not_read_as_the_kb_name_inside_it(kb):
+    """A DDXPlus Stable angina case has no recorded differential; 'Unstable angina' is not in the
+    embedded KB, whose Stable angina has the alias 'angina': the answer used to read as 'angina' and
+    score exact. The case's source knows Unstable angina (Case.condition_names), so it is another
+    condition."""
+    stable = ("Stable angina", "angina pectoris", "angina")
+    case = Case("d", "Stable angina", "I20.9", "cardiovascular", 60, "male", "chest pain", (), (), (),
+                aliases=stable[1:], condition_names=(stable, ("Unstable angina", "crescendo angina")))
+    assert diagnosis_credit("Unstable angina", case, kb)[1] != "exact"
+    assert diagnosis_credit("Stable angina", case, kb) == diagnosis_credit("angina", case, kb) == (1.0, "exact")
+    without_source = Case("d", "Stable angina", "I20.9", "cardiovascular", 60, "male", "chest pain", (), (), (),
+                          aliases=stable[1:])
+    assert diagnosis_credit("Unstable angina", without_source, kb) == (1.0, "exact")  # what the source fixes
+
+
+def test_no_ddxplus_pathology_scores_exact_for_another_sampled_patient(kb, ddxplus_dir):
+    """Over every pathology's sampled patient (no recorded differential), each other pathology's
+    name earns less than exact: 'Unstable angina' for Stable angina, and 'Chronic rhinosinusitis' or
+    'Allergic sinusitis' for Acute rhinosinusitis, used to earn full credit."""
+    from grpodx.cases.sources import SampledDDXPlusCases
+
+    cases = {}
+    for case in SampledDDXPlusCases(str(ddxplus_dir)).held_out(300, 5):
+        cases.setdefault(case.hidden_diagnosis, case)
+    assert {"Stable angina", "Acute rhinosinusitis"} <= set(cases)
+    names = [group[0] for group in next(iter(cases.values())).condition_names]
+    for hidden, case in cases.items():
+        for answer in names:
+            assert (diagnosis_credit(answer, case, kb)[1] == "exact") == (answer == hidden), (hidden, answer)

@@ -324,3 +324,46 @@ def test_the_data_module_names_every_condition_of_the_demonstrations(kb_demonstr
     path, demonstrations = kb_demonstrations
     names = DemonstrationDataModule(path, cases="kb", val_size=2, seed=7).condition_names
     assert {d.hidden_diagnosis for d in demonstrations} | {d.final_diagnosis for d in demonstrations} <= set(names)
+
+
+def test_kl_reference_after_a_warm_start_is_the_starting_adapter_not_the_base(tiny_model_dir, tiny_adapter):
+    """GRPO chained after a warm start anchors its KL to the warm start; the base model stays one
+    switch away (adapter_off) for evaluating it."""
+    doctor = Doctor(*load_doctor_model(DoctorConfig(model=tiny_model_dir, adapter=str(tiny_adapter), **TINY_LORA)),
+                    DoctorConfig(model=tiny_model_dir, adapter=str(tiny_adapter), **TINY_LORA))
+    ids = torch.tensor([[1, 5, 9, 14, 3, 7]])
+
+    def logits():
+        with torch.no_grad():
+            return doctor.model(input_ids=ids).logits
+
+    start = logits()
+    with torch.no_grad():  # a few GRPO steps later: the trainable LoRA has moved
+        for name, param in doctor.model.named_parameters():
+            if param.requires_grad:
+                param.add_(torch.randn_like(param) * 0.5)
+    moved = logits()
+    moved_weights = {n: p.detach().clone() for n, p in doctor.model.named_parameters() if p.requires_grad}
+    with doctor.adapter_off():
+        base = logits()
+    with doctor.reference_policy():
+        reference = logits()
+    assert not torch.allclose(start, moved, atol=1e-4) and not torch.allclose(start, base, atol=1e-4)
+    assert torch.allclose(reference, start, atol=1e-6)
+    assert torch.allclose(logits(), moved, atol=1e-6)  # the trained weights are back, exactly
+    assert all(torch.equal(p, moved_weights[n]) for n, p in doctor.model.named_parameters() if p.requires_grad)
+
+
+def test_kl_reference_of_a_fresh_lora_is_the_base_model(tiny_model_dir):
+    doctor = Doctor(*load_doctor_model(DoctorConfig(model=tiny_model_dir, **TINY_LORA)),
+                    DoctorConfig(model=tiny_model_dir, **TINY_LORA))
+    with torch.no_grad():
+        for param in doctor.model.parameters():
+            if param.requires_grad:
+                param.add_(torch.randn_like(param) * 0.5)
+    ids = torch.tensor([[1, 5, 9, 14, 3, 7]])
+    with torch.no_grad(), doctor.reference_policy():
+        reference = doctor.model(input_ids=ids).logits
+    with torch.no_grad(), doctor.adapter_off():
+        base = doctor.model(input_ids=ids).logits
+    assert torch.equal(reference, base)

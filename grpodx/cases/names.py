@@ -76,9 +76,12 @@ class AnswerReading:
 
 
 @lru_cache(maxsize=4096)
-def _index(kb: KnowledgeBase, diagnosis_names: tuple[str, ...], differential: tuple[str, ...]) -> NameIndex:
-    """Knowledge-base names and aliases, the case's names and its recorded differential; groups that
-    share a name are one condition (DDXPlus 'Pneumonia' is the KB's 'Community-acquired pneumonia')."""
+def _index(kb: KnowledgeBase, diagnosis_names: tuple[str, ...], differential: tuple[str, ...],
+           source_conditions: tuple[tuple[str, ...], ...] = ()) -> NameIndex:
+    """Knowledge-base names and aliases, the case's names, its recorded differential and every
+    condition its source knows; groups that share a name are one condition (DDXPlus 'Pneumonia' is
+    the KB's 'Community-acquired pneumonia'). The source's conditions must be known names: else
+    'Unstable angina' reads as the KB's 'angina' and earns a Stable angina case full credit."""
     parent: dict[str, str] = {}
 
     def find(name: str) -> str:
@@ -86,7 +89,8 @@ def _index(kb: KnowledgeBase, diagnosis_names: tuple[str, ...], differential: tu
             name = parent[name]
         return name
 
-    groups = [(c.name, *c.aliases) for c in kb.conditions] + [diagnosis_names] + [(d,) for d in differential]
+    groups = ([(c.name, *c.aliases) for c in kb.conditions] + [diagnosis_names] + [(d,) for d in differential]
+              + list(source_conditions))
     for group in groups:
         names = [n for n in map(normalise_name, group) if n]
         for name in names[1:]:
@@ -102,7 +106,7 @@ def name_index(case: Case, kb: KnowledgeBase | None = None) -> NameIndex:
     if kb is None:
         from grpodx.cases.knowledge import embedded_knowledge_base
         kb = embedded_knowledge_base()
-    return _index(kb, case.diagnosis_names, tuple(case.differential))
+    return _index(kb, case.diagnosis_names, tuple(case.differential), case.condition_names)
 
 
 def _known_spans(text: str, index: NameIndex) -> list[tuple[str, int, int]]:

@@ -25,8 +25,9 @@ class DoctorConfig:
         adapter: a saved PEFT LoRA adapter folder to start from instead of a fresh LoRA (e.g. a warm
             start's `runs/warmstart/version_0/checkpoints/last-adapter`, or any run's export); it
             must be for the same base model with the same lora_rank, lora_alpha and target_modules
-            (checked before weights load). Its weights become the trainable LoRA; the reference
-            policy for KL stays the base model with the adapter off.
+            (checked before weights load). Its weights become the trainable LoRA, and, as loaded,
+            the reference policy for KL (the policy the run started from; without an adapter that
+            is the base model).
         dtype: weights dtype for the transformers backend: float32, bfloat16, float16, or auto
             (bfloat16 on a GPU or CPU with bf16 arithmetic, else float32: a CPU without it, like
             AVX2-only ones, trains ~20x slower in bfloat16, 5 vs 94 tok/s measured).

@@ -68,6 +68,10 @@ class Doctor(nn.Module):
         self.model = model
         self.tokenizer = tokenizer
         self.config = config
+        # a starting adapter's weights as loaded (KL's reference, see reference_policy); kept out of
+        # the state_dict: a resumed run reads them from the same adapter folder again
+        self._start_lora = ({n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
+                            if config.adapter else None)
         ids = model.generation_config.eos_token_id
         ids = ids if isinstance(ids, list) else [ids]
         self.stop_ids = {i for i in ids + [tokenizer.eos_token_id] if i is not None}
@@ -209,7 +213,29 @@ class Doctor(nn.Module):
         return self.model.get_base_model().get_output_embeddings().weight
 
     @contextmanager
-    def reference_policy(self):
-        """The reference policy is the same model with the adapter switched off: no second copy."""
+    def adapter_off(self):
+        """The base model: the same model with the adapter switched off (no second copy)."""
         with self.model.disable_adapter():
             yield
+
+    @contextmanager
+    def reference_policy(self):
+        """KL's reference: the policy this run started from. From a starting adapter (a warm start)
+        that is its weights as loaded, swapped in for the duration; from a fresh LoRA (B = 0) it is
+        exactly the base model, so the adapter is just switched off. KL to the base after a warm
+        start would pull the doctor back towards the untrained model's babble."""
+        if self._start_lora is None:
+            with self.adapter_off():
+                yield
+            return
+        params = {n: p for n, p in self.model.named_parameters() if n in self._start_lora}
+        current = {n: p.detach().clone() for n, p in params.items()}
+        with torch.no_grad():
+            for n, p in params.items():
+                p.copy_(self._start_lora[n])
+        try:
+            yield
+        finally:
+            with torch.no_grad():
+                for n, p in params.items():
+                    p.copy_(current[n])

@@ -28,7 +28,7 @@ def run_held_out(module, cases: list[Case], batch_size: int, seed: int, name: st
     """
     L.seed_everything(seed, verbose=False)
     episodes: list[Episode] = []
-    with module.policy.reference_policy() if base else nullcontext():
+    with module.policy.adapter_off() if base else nullcontext():
         for start in range(0, len(cases), batch_size):
             batch, _ = module.environment.run(module.policy, cases[start:start + batch_size], group_size=1,
                                               greedy=True)
