@@ -29,14 +29,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=77, help="their held-out seed (not 1234: bench.learning's)")
     parser.add_argument("--ddxplus", default=str(ROOT.parent / "shared" / "data" / "ddxplus"))
     args = parser.parse_args(argv)
+    if len(args.checkpoints) < 2:
+        raise SystemExit("error: checkpoints: give at least two (the last is the baseline)")
     if args.seed == 1234:
         raise SystemExit("error: --seed: 1234 draws bench.learning's held-out patients; use another (77)")
     from grpodx.cases.sources import SampledDDXPlusCases
 
     patients = {"dev": SampledDDXPlusCases(args.ddxplus).held_out(args.n, args.seed)}
     scores = {}
-    if len(args.checkpoints) < 2:
-        raise SystemExit("error: checkpoints: give at least two (the last is the baseline)")
     for checkpoint in args.checkpoints:
         episodes = held_out_episodes(Path(checkpoint), patients, Path(checkpoint), base=False)["dev"]
         scores[checkpoint] = per_patient(episodes)
