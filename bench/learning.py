@@ -3,6 +3,8 @@
     python -m bench.learning [--quick] [--ddxplus ../shared/data/ddxplus] [--out runs/learning]
     python -m bench.learning --warm-start W/last.ckpt --grpo G/last.ckpt   # evaluate trained stages only
     python -m bench.learning --trend G/version_0 G/version_1   # is train/reward rising? (a resumed run too)
+    python -m bench.learning --warm-start W/last.ckpt --grpo AVG/checkpoints/last.ckpt   # runs averaged by
+        # python -m grpodx.lora_average: their mean train/reward gives the trend
     python -m bench.learning --demonstrations 1200 --warm-steps 300 --no-grpo   # a larger warm start only
 
 1. Demonstrations: the naive-Bayes doctor plays TRAINING patients sampled from kb_en.json
@@ -151,10 +153,13 @@ def held_out_episodes(checkpoint: Path | None, patients: dict[str, list], doctor
 
     config = read_checkpoint(str(doctor_from)).doctor
     config.adapter = None  # weights come from the checkpoint below
+    saved = read_checkpoint(str(checkpoint)) if checkpoint is not None else None
+    if saved is not None:  # an average of k runs (grpodx.lora_average) has k times the rank and alpha
+        config.lora_rank, config.lora_alpha = saved.doctor.lora_rank, saved.doctor.lora_alpha
     module = DiagnosisGRPO(doctor=config, max_turns=5)
     module.configure_model()
-    if checkpoint is not None:
-        load_lora_weights(module, read_checkpoint(str(checkpoint)))
+    if saved is not None:
+        load_lora_weights(module, saved)
     module.eval()
     with torch.no_grad():
         return {name: run_held_out(module, cases, EVAL_BATCH, SEED, name, base).episodes
@@ -181,38 +186,60 @@ def evaluate_naive_bayes(ddxplus: Path, patients: dict[str, list]) -> dict:
             for name, cases in patients.items()}
 
 
-def reward_trend(run_dirs: list[Path]) -> dict:
-    """train/reward over the GRPO run (its version folders in order, a resume included): the
-    least-squares slope per step with its bootstrap interval, and the mean of each half."""
+def grpo_runs(checkpoint: Path) -> list[list[Path]]:
+    """The runs behind a GRPO checkpoint, each as its version folders: its own run, or for an average
+    written by `python -m grpodx.lora_average` the runs it averages (their mean curve is the recipe's)."""
+    raw = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    return [[Path(source).resolve().parent.parent] for source in raw.get("averaged_from") or [checkpoint]]
+
+
+def mean_curves(runs: list[list[Path]], tags: tuple[str, ...]) -> dict[str, list[tuple[int, float]]]:
+    """Each tag's (step, value) averaged over runs (each run: its version folders, a resume included)
+    at the steps every run logged: runs of one recipe see the same cases at each step (data.seed)."""
     from grpodx.report.curves import read_curves
 
-    values = [v for _, v in read_curves([str(d) for d in run_dirs], ("train/reward",)).get("train/reward", [])]
+    per_run = [read_curves([str(d) for d in dirs], tags) for dirs in runs]
+    curves = {}
+    for tag in tags:
+        points = [dict(run.get(tag, [])) for run in per_run]
+        steps = sorted(set.intersection(*(set(p) for p in points)))
+        if steps:
+            curves[tag] = [(step, sum(p[step] for p in points) / len(points)) for step in steps]
+    return curves
+
+
+def reward_trend(runs: list[list[Path]]) -> dict:
+    """train/reward over the GRPO run (its version folders in order, a resume included; several runs:
+    their mean at each step): the least-squares slope per step with its bootstrap interval, and the
+    mean of each half."""
+    values = [v for _, v in mean_curves(runs, ("train/reward",)).get("train/reward", [])]
     half = len(values) // 2
-    return {"steps": len(values), "slope_per_step": [round(x, 5) for x in slope_interval(values)],
+    return {"runs": len(runs), "steps": len(values),
+            "slope_per_step": [round(x, 5) for x in slope_interval(values)] if len(values) >= 3 else None,
             "first_half_mean": round(sum(values[:half]) / max(half, 1), 4),
             "second_half_mean": round(sum(values[half:]) / max(len(values) - half, 1), 4),
             "values": [round(v, 4) for v in values]}
 
 
-def curves_png(grpo_run: Path, lines: dict[str, dict[str, float]], path: Path) -> None:
-    """Held-out top-1 and reward vs GRPO step (the run's val/*), warm start and the naive-Bayes doctor as lines."""
+def curves_png(runs: list[list[Path]], lines: dict[str, dict[str, float]], path: Path) -> None:
+    """Held-out top-1 and reward vs GRPO step (the run's val/*; several runs: their mean), warm start
+    and the naive-Bayes doctor as lines."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from grpodx.report.curves import read_curves
-
-    curves = read_curves([str(grpo_run)], ("val/accuracy", "val/reward", "train/reward"))
+    curves = mean_curves(runs, ("val/accuracy", "val/reward", "train/reward"))
+    of = f", mean of {len(runs)} runs" if len(runs) > 1 else ""
     figure, axes = plt.subplots(1, 2, figsize=(11, 4))
     for axis, (tag, key, title) in zip(axes, (("val/accuracy", "top1", "held-out top-1"),
                                              ("val/reward", "reward", "held-out reward"))):
         if curves.get(tag):
             steps, values = zip(*curves[tag])
-            axis.plot(steps, values, marker="o", linewidth=2, label="GRPO (val)")
+            axis.plot(steps, values, marker="o", linewidth=2, label=f"GRPO (val{of})")
         if key == "reward" and curves.get("train/reward"):
             steps, values = zip(*curves["train/reward"])
-            axis.plot(steps, values, alpha=0.4, linewidth=1, label="GRPO (train)")
+            axis.plot(steps, values, alpha=0.4, linewidth=1, label=f"GRPO (train{of})")
         for name, style in (("warm_start", dict(color="tab:orange", linestyle="--")),
                             ("reference", dict(color="tab:green", linestyle=":"))):
             axis.axhline(lines[name][key], label={"reference": "naive-Bayes doctor"}.get(name, name.replace("_", " ")),
@@ -233,8 +260,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", default=None, help="where runs, logs and the PNG go (default runs/learning[-quick])")
     parser.add_argument("--warm-start", help="evaluate this warm-start last.ckpt (of an earlier run of this "
                         "command) instead of writing demonstrations and training one")
-    parser.add_argument("--grpo", help="evaluate this GRPO checkpoint (its run folder gives the curves) instead "
-                        "of training GRPO")
+    parser.add_argument("--grpo", help="evaluate this GRPO checkpoint (its run folder gives the curves; for an "
+                        "average of runs from grpodx.lora_average, their mean) instead of training GRPO")
     parser.add_argument("--demonstrations", type=int, help="demonstrations to write (default: the plan's)")
     parser.add_argument("--warm-steps", type=int, help="warm-start steps, 4 demonstrations each (default: the plan's)")
     parser.add_argument("--grpo-steps", type=int, help="GRPO steps (default: the plan's)")
@@ -244,7 +271,7 @@ def main(argv: list[str] | None = None) -> None:
                         "GRPO run folders (version_N, in order) and exit")
     args = parser.parse_args(argv)
     if args.trend:
-        print(json.dumps(reward_trend([Path(d) for d in args.trend])))
+        print(json.dumps(reward_trend([[Path(d) for d in args.trend]])))
         return
     plan = dict(PLANS["quick" if args.quick else "full"])
     for key in ("demonstrations", "warm_steps", "grpo_steps"):
@@ -315,7 +342,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.grpo:
         grpo = Path(args.grpo).resolve()
-        minutes["grpo_training"] = training_minutes(grpo.parent.parent)
+        minutes["grpo_training"] = sum(training_minutes(dirs[0]) for dirs in grpo_runs(grpo))
     else:
         minutes["grpo_training"] = train_grpo(python, warm, sample, plan, runs, out)
         grpo = newest_checkpoint(runs, "grpo")
@@ -327,13 +354,13 @@ def main(argv: list[str] | None = None) -> None:
     lines = {stage: {k: sum(v[:plan["val_size"]]) / plan["val_size"]
                      for k, v in results[stage]["sampled"].items()} for stage in ("warm_start", "reference")}
     png = out / "learning_curves.png"
-    curves_png(grpo.parent.parent, lines, png)
+    curves_png(grpo_runs(grpo), lines, png)
     summarize(
         stages={stage: intervals(values) for stage, values in everyone.items()},
         grpo_minus_warm_start={k: [round(x, 4) for x in paired_difference(everyone["grpo"][k],
                                                                             everyone["warm_start"][k])]
                                for k in ("reward", "top1")},
-        train_reward_trend={k: v for k, v in reward_trend([grpo.parent.parent]).items() if k != "values"},
+        train_reward_trend={k: v for k, v in reward_trend(grpo_runs(grpo)).items() if k != "values"},
         checkpoints={"warm_start": str(warm), "grpo": str(grpo)}, png=str(png))
 
 

@@ -41,6 +41,7 @@ def test_bad_input_is_one_line_and_exit_2(target, argv, field, capsys, tmp_path,
     ("grpodx.demonstrations:main", ["--cases", "kb", "--out", "d.jsonl"], "n"),
     ("grpodx.patients.ask:main", ["--cases", "kb", "--index", "first"], "index"),
     ("grpodx.report.transcript_svg:main", ["t.jsonl", "out.svg", "--index", "first"], "index"),
+    ("grpodx.lora_average:main", ["a.ckpt", "b.ckpt"], "out"),
 ])
 def test_every_entry_point_parses_with_jsonargparse_and_fails_in_one_line(target, argv, field, capsys, tmp_path,
                                                                          monkeypatch):

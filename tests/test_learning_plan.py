@@ -17,3 +17,43 @@ def test_the_development_comparison_needs_a_baseline():
 
     with pytest.raises(SystemExit, match="at least two"):
         compare(["only-one.ckpt"])
+
+
+def _events(run, values):
+    from torch.utils.tensorboard import SummaryWriter
+
+    writer = SummaryWriter(str(run))
+    for step, value in enumerate(values, 1):
+        writer.add_scalar("train/reward", value, step)
+    writer.close()
+
+
+def test_the_trend_of_several_runs_is_their_mean_at_each_step_read_back_from_tensorboard(tmp_path):
+    from bench.learning import reward_trend
+
+    _events(tmp_path / "a", [0.1, 0.2, 0.3, 0.4])
+    _events(tmp_path / "b", [0.3, 0.4, 0.5, 0.6])
+    _events(tmp_path / "c", [0.5, 0.5, 0.5])  # a shorter run: only the steps every run logged count
+    both = reward_trend([[tmp_path / "a"], [tmp_path / "b"]])
+    assert both["runs"] == 2 and both["values"] == [0.2, 0.3, 0.4, 0.5]
+    assert both["slope_per_step"][1] == pytest.approx(0.1)
+    assert reward_trend([[tmp_path / "a"], [tmp_path / "c"]])["values"] == [0.3, 0.35, 0.4]
+    assert reward_trend([[tmp_path / "a"]])["slope_per_step"] is not None
+    assert reward_trend([[tmp_path / "c"], [tmp_path / "a"]])["first_half_mean"] == pytest.approx(0.3)
+
+
+def test_an_average_of_runs_is_scored_at_its_own_rank_and_its_curves_are_its_runs(tiny_model_dir, kb, tmp_path):
+    """bench.learning builds the doctor from the warm start's config: an average (grpodx.lora_average)
+    has k times the rank, so the shape must come from the checkpoint being scored."""
+    from bench.learning import grpo_runs, held_out_episodes
+    from grpodx.cases.sources import KnowledgeBaseCases
+    from grpodx.lora_average import main as average
+    from tests.test_lora_average import _run
+
+    runs = [_run(tmp_path, f"seed{seed}", tiny_model_dir, seed)[0] for seed in (1, 2)]
+    average(["--out", str(tmp_path / "average"), *map(str, runs)])
+    averaged = tmp_path / "average" / "checkpoints" / "last.ckpt"
+    assert grpo_runs(averaged) == [[run.parent.parent] for run in runs]
+    assert grpo_runs(runs[0]) == [[runs[0].parent.parent]]
+    episodes = held_out_episodes(averaged, {"kb": KnowledgeBaseCases(kb).held_out(2, 0)}, runs[0], False)
+    assert len(episodes["kb"]) == 2
