@@ -342,10 +342,12 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.grpo:
         grpo = Path(args.grpo).resolve()
-        minutes["grpo_training"] = sum(training_minutes(dirs[0]) for dirs in grpo_runs(grpo))
+        behind_grpo = grpo_runs(grpo)  # read once: it loads the whole checkpoint
+        minutes["grpo_training"] = sum(training_minutes(dirs[0]) for dirs in behind_grpo)
     else:
         minutes["grpo_training"] = train_grpo(python, warm, sample, plan, runs, out)
         grpo = newest_checkpoint(runs, "grpo")
+        behind_grpo = [[grpo.parent.parent]]
 
     for stage, checkpoint, base in (("base", None, True), ("warm_start", warm, False), ("grpo", grpo, False)):
         score(stage, checkpoint, base)
@@ -354,13 +356,13 @@ def main(argv: list[str] | None = None) -> None:
     lines = {stage: {k: sum(v[:plan["val_size"]]) / plan["val_size"]
                      for k, v in results[stage]["sampled"].items()} for stage in ("warm_start", "reference")}
     png = out / "learning_curves.png"
-    curves_png(grpo_runs(grpo), lines, png)
+    curves_png(behind_grpo, lines, png)
     summarize(
         stages={stage: intervals(values) for stage, values in everyone.items()},
         grpo_minus_warm_start={k: [round(x, 4) for x in paired_difference(everyone["grpo"][k],
                                                                             everyone["warm_start"][k])]
                                for k in ("reward", "top1")},
-        train_reward_trend={k: v for k, v in reward_trend(grpo_runs(grpo)).items() if k != "values"},
+        train_reward_trend={k: v for k, v in reward_trend(behind_grpo).items() if k != "values"},
         checkpoints={"warm_start": str(warm), "grpo": str(grpo)}, png=str(png))
 
 

@@ -53,8 +53,9 @@ def lora_delta(state_dict: dict[str, torch.Tensor], a_key: str) -> torch.Tensor:
     return state_dict[a_key.replace(LORA_A, LORA_B)] @ state_dict[a_key]
 
 
-def _read(paths: list[str]) -> list[dict]:
-    """Each checkpoint's raw dict, after checking that they can be averaged (before any is written)."""
+def _read(paths: list[str]):
+    """Each checkpoint (a LoraCheckpoint), after checking that they can be averaged (before anything
+    is written)."""
     from grpodx.doctor.restore import read_checkpoint
 
     if len(paths) < 2:
@@ -79,7 +80,9 @@ def _read(paths: list[str]) -> list[dict]:
 
 def _peft_key(key: str) -> str:
     """`policy.model.<peft path>.lora_A.default.weight` -> the PEFT file's `<peft path>.lora_A.weight`."""
-    return key.removeprefix("policy.model.").replace(".default.weight", ".weight")
+    from grpodx.doctor.restore import POLICY_PREFIX
+
+    return key.removeprefix(f"{POLICY_PREFIX}model.").replace(".default.weight", ".weight")
 
 
 def average_checkpoints(paths: list[str], out: Path) -> Path:
@@ -90,6 +93,12 @@ def average_checkpoints(paths: list[str], out: Path) -> Path:
     if out.exists():
         raise ConfigError("--out", f"{str(out)!r} already exists", "give a new folder")
     k, first = len(saved), saved[0]
+    exported = Path(first.path).with_name(Path(first.path).stem + "-adapter")
+    peft_config = (json.loads((exported / "adapter_config.json").read_text(encoding="utf-8"))
+                   if (exported / "adapter_config.json").is_file() else None)
+    if peft_config and peft_config.get("use_rslora"):
+        raise ConfigError("checkpoints", "the adapter uses rsLoRA (scale alpha/sqrt(r))",
+                          "average adapters with the plain alpha/r scale")
     rank, alpha = k * first.doctor.lora_rank, k * first.doctor.lora_alpha
     averaged = average_lora([s.state_dict for s in saved])
     doctor = dict(dataclasses.asdict(first.doctor), lora_rank=rank, lora_alpha=alpha, adapter=None)  # weights are in the ckpt
@@ -99,18 +108,13 @@ def average_checkpoints(paths: list[str], out: Path) -> Path:
     torch.save({"state_dict": averaged, "global_step": first.global_step, "averaged_from": [s.path for s in saved],
                 "hyper_parameters": dict(first.hyper_parameters, doctor=doctor)}, ckpt)
 
-    exported = Path(first.path).with_name(Path(first.path).stem + "-adapter")
-    if (exported / "adapter_config.json").is_file():
+    if peft_config is not None:
         adapter = folder / "last-adapter"
         adapter.mkdir()
         for item in exported.iterdir():
             if item.is_file() and item.name not in ("adapter_config.json", "adapter_model.safetensors"):
                 shutil.copy(item, adapter / item.name)
-        config = json.loads((exported / "adapter_config.json").read_text(encoding="utf-8"))
-        if config.get("use_rslora"):
-            raise ConfigError("checkpoints", "the adapter uses rsLoRA (scale alpha/sqrt(r))",
-                              "average adapters with the plain alpha/r scale")
-        (adapter / "adapter_config.json").write_text(json.dumps(dict(config, r=rank, lora_alpha=alpha), indent=2))
+        (adapter / "adapter_config.json").write_text(json.dumps(dict(peft_config, r=rank, lora_alpha=alpha), indent=2))
         save_file({_peft_key(key): value for key, value in averaged.items()}, str(adapter / "adapter_model.safetensors"))
 
     run_config = Path(first.path).resolve().parent.parent / "config.yaml"

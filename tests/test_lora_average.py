@@ -2,6 +2,7 @@
 through the checkpoint and the exported adapter folder alike; runs that cannot be averaged fail in
 one line before anything is written."""
 
+import json
 from dataclasses import asdict
 
 import pytest
@@ -86,20 +87,23 @@ def test_an_averaged_run_restores_to_the_mean_delta_from_its_checkpoint_and_its_
     assert torch.load(out / "checkpoints" / "last.ckpt", weights_only=True)["averaged_from"] == [str(c) for c, _ in runs]
 
 
-@pytest.mark.parametrize("case", ["one run", "another rank", "out exists"])
+@pytest.mark.parametrize("case", ["one run", "another rank", "out exists", "rslora"])
 def test_runs_that_cannot_be_averaged_fail_in_one_line_before_writing(case, tiny_model_dir, tmp_path, capsys):
     first, _ = _run(tmp_path, "a", tiny_model_dir, 1)
     second, _ = _run(tmp_path, "b", tiny_model_dir, 2, rank=2 if case == "another rank" else 4)
     out = tmp_path / "average"
     if case == "out exists":
         out.mkdir()
+    if case == "rslora":  # its scale is alpha/sqrt(r): stacking k runs would not keep it
+        exported = first.parent / "last-adapter" / "adapter_config.json"
+        exported.write_text(json.dumps(dict(json.loads(exported.read_text()), use_rslora=True)))
     argv = ["--out", str(out), str(first)] + ([] if case == "one run" else [str(second)])
     capsys.readouterr()  # the runs' loading output
     with pytest.raises(SystemExit) as exit_:
         main(argv)
     error = capsys.readouterr().err.strip()
     assert exit_.value.code == 2 and error.startswith("error: ") and "\n" not in error, error
-    assert {"one run": "checkpoints", "another rank": "lora_rank", "out exists": "--out"}[case] in error
+    assert {"one run": "checkpoints", "another rank": "lora_rank", "out exists": "--out", "rslora": "rsLoRA"}[case] in error
     assert not (out / "checkpoints").exists()
 
 
