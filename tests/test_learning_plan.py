@@ -1,5 +1,7 @@
 """bench.learning's plan overrides are checked before anything runs."""
 
+import json
+
 import pytest
 
 from bench.learning import main
@@ -57,3 +59,54 @@ def test_an_average_of_runs_is_scored_at_its_own_rank_and_its_curves_are_its_run
     assert grpo_runs(runs[0]) == [[runs[0].parent.parent]]
     episodes = held_out_episodes(averaged, {"kb": KnowledgeBaseCases(kb).held_out(2, 0)}, runs[0], False)
     assert len(episodes["kb"]) == 2
+
+
+def _parsed(command, tiny_model_dir, model_prefix):
+    """A bench.learning training command as train.py would read it (its Python, adapter and case
+    source swapped for the tiny model and the embedded knowledge base; nothing trains)."""
+    from grpodx.cli import GRPODxCLI
+
+    kept = [a for a in command[3:] if not a.startswith(("--model.doctor.adapter=", "--data.cases=",
+                                                         "--data.init_args.cases="))]
+    return GRPODxCLI(run=False, parser_kwargs={"exit_on_error": False},
+                     args=[*kept, f"--{model_prefix}doctor.model", tiny_model_dir, "--trainer.logger=false",
+                           "--transcripts.console=false"]).config
+
+
+def test_the_averaged_plan_runs_the_four_seed_recipe_as_train_py_reads_it(tiny_model_dir, tmp_path):
+    """--plan averaged must run the commands of BENCHMARKS.md's four-seed recipe: a flag misspelt
+    or left out would make the one command reproduce something else."""
+    from bench.learning import PLANS, grpo_commands, warm_start_command
+
+    plan, runs = PLANS["averaged"], tmp_path / "runs"
+    commands = grpo_commands("python", tmp_path / "ws" / "last.ckpt", "kb", plan, runs)
+    assert list(commands) == ["grpo-seed1234", "grpo-seed4321", "grpo-seed2025", "grpo-seed5678"]
+    for (name, command), seed in zip(commands.items(), (1234, 4321, 2025, 5678)):
+        assert f"--model.doctor.adapter={tmp_path / 'ws' / 'last-adapter'}" in command
+        config = _parsed(command, tiny_model_dir, "model.")
+        assert config["seed_everything"] == seed and config["data"]["init_args"]["seed"] == 77
+        assert config["data"]["init_args"]["batch_size"] == 8 and config["trainer"]["max_steps"] == 10
+        model = config["model"]["init_args"]
+        assert model["grpo"]["beta"] == 0.1 and model["grpo"]["learning_rate"] == 3e-4
+        assert model["doctor"]["dtype"] == "float32" and model["group_size"] == 4
+    demonstrations = tmp_path / "d.jsonl"
+    turn = {"text": "<reason>r</reason>\nFinal diagnosis: Gout", "last_turn": True}
+    demonstrations.write_text(json.dumps({"case_id": "kb-train-0", "cases": "kb", "hidden_diagnosis": "Gout",
+                                          "opening_statement": "Hi.", "turns": [turn], "final_diagnosis": "Gout",
+                                          "top1": True, "reward": 1.0}) + "\n")
+    warm = _parsed(warm_start_command("python", demonstrations, "kb", plan, runs), tiny_model_dir, "model.init_args.")
+    assert warm["data"]["init_args"]["seed"] == 77 and warm["trainer"]["max_steps"] == 400
+
+
+def test_the_full_plan_runs_grpo_once_on_the_configs_seeds(tmp_path):
+    from bench.learning import PLANS, grpo_commands
+
+    commands = grpo_commands("python", tmp_path / "last.ckpt", "kb", PLANS["full"], tmp_path)
+    assert list(commands) == ["grpo"]
+    assert not [a for a in commands["grpo"] if a.startswith(("--seed_everything", "--data.seed", "--model.grpo.beta"))]
+
+
+def test_quick_and_another_plan_together_are_refused(tmp_path):
+    with pytest.raises(SystemExit, match="--quick with --plan averaged"):
+        main(["--quick", "--plan", "averaged", "--out", str(tmp_path / "never")])
+    assert not (tmp_path / "never").exists()
