@@ -261,7 +261,8 @@ def validates_on_held_out(runs: list[list[Path]]) -> bool:
     import yaml
 
     for dirs in runs:
-        data = yaml.safe_load((dirs[0] / "config.yaml").read_text()).get("data") or {}
+        config = dirs[0] / "config.yaml"  # a run without one is not known to: its curve is labelled so
+        data = (yaml.safe_load(config.read_text()) or {}).get("data") or {} if config.is_file() else {}
         if (data.get("init_args") or data).get("seed") != SEED:
             return False
     return True
@@ -278,7 +279,7 @@ def curves_png(runs: list[list[Path]], lines: dict[str, dict[str, float]], path:
     curves = mean_curves(runs, ("val/accuracy", "val/reward", "train/reward"))
     of = f", mean of {len(runs)} runs" if len(runs) > 1 else ""
     same = validates_on_held_out(runs)
-    where = "held-out" if same else "GRPO val on development patients; lines on held-out"
+    where = "held-out" if same else f"GRPO val/* not on held-out patients (data.seed != {SEED}); lines: all held-out"
     figure, axes = plt.subplots(1, 2, figsize=(11, 4))
     for axis, (tag, key, title) in zip(axes, (("val/accuracy", "top1", f"top-1 ({where})"),
                                              ("val/reward", "reward", f"reward ({where})"))):

@@ -110,3 +110,17 @@ def test_quick_and_another_plan_together_are_refused(tmp_path):
     with pytest.raises(SystemExit, match="--quick with --plan averaged"):
         main(["--quick", "--plan", "averaged", "--out", str(tmp_path / "never")])
     assert not (tmp_path / "never").exists()
+
+
+def test_the_curves_say_whether_grpo_validated_on_the_held_out_patients(tmp_path):
+    """The PNG draws the warm start on GRPO's own val/* patients only when they are the held-out ones."""
+    from bench.learning import SEED, validates_on_held_out
+
+    for name, seed in (("held", SEED), ("development", 77)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "config.yaml").write_text(f"data:\n  class_path: grpodx.data.CaseDataModule\n"
+                                                     f"  init_args:\n    seed: {seed}\n")
+    (tmp_path / "unknown").mkdir()
+    assert validates_on_held_out([[tmp_path / "held"]])
+    assert not validates_on_held_out([[tmp_path / "held"], [tmp_path / "development"]])
+    assert not validates_on_held_out([[tmp_path / "unknown"]])
