@@ -268,9 +268,9 @@ def validates_on_held_out(runs: list[list[Path]]) -> bool:
     return True
 
 
-def curves_png(runs: list[list[Path]], lines: dict[str, dict[str, float]], path: Path) -> None:
+def curves_png(runs: list[list[Path]], lines: dict[str, dict[str, float]], same: bool, path: Path) -> None:
     """Held-out top-1 and reward vs GRPO step (the run's val/*; several runs: their mean), warm start
-    and the naive-Bayes doctor as lines (on the same patients as val/* only when validates_on_held_out)."""
+    and the naive-Bayes doctor as lines (on the same patients as val/* only when `same`: validates_on_held_out)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -278,7 +278,6 @@ def curves_png(runs: list[list[Path]], lines: dict[str, dict[str, float]], path:
 
     curves = mean_curves(runs, ("val/accuracy", "val/reward", "train/reward"))
     of = f", mean of {len(runs)} runs" if len(runs) > 1 else ""
-    same = validates_on_held_out(runs)
     where = "held-out" if same else f"GRPO val/* not on held-out patients (data.seed != {SEED}); lines: all held-out"
     figure, axes = plt.subplots(1, 2, figsize=(11, 4))
     for axis, (tag, key, title) in zip(axes, (("val/accuracy", "top1", f"top-1 ({where})"),
@@ -407,13 +406,14 @@ def main(argv: list[str] | None = None) -> None:
         score(stage, checkpoint, base)
 
     everyone = {stage: joined(by_set) for stage, by_set in results.items()}
-    if validates_on_held_out(behind_grpo):  # the lines on the GRPO runs' own validation patients
+    same = validates_on_held_out(behind_grpo)  # read once, for the lines and the PNG's titles
+    if same:  # the lines on the GRPO runs' own validation patients
         lines = {stage: {k: sum(v[:plan["val_size"]]) / plan["val_size"]
                          for k, v in results[stage]["sampled"].items()} for stage in ("warm_start", "reference")}
     else:
         lines = {stage: {k: sum(v) / len(v) for k, v in everyone[stage].items()} for stage in ("warm_start", "reference")}
     png = out / "learning_curves.png"
-    curves_png(behind_grpo, lines, png)
+    curves_png(behind_grpo, lines, same, png)
     summarize(
         stages={stage: intervals(values) for stage, values in everyone.items()},
         grpo_minus_warm_start={k: [round(x, 4) for x in paired_difference(everyone["grpo"][k],
