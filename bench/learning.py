@@ -126,8 +126,8 @@ def train_grpo(python: str, warm: Path, sample: str, plan: dict, runs: Path, out
         checkpoints.append(newest_checkpoint(runs, name))
     if len(checkpoints) == 1:
         return minutes, checkpoints[0]
-    done = [int(d.name.split("_")[1]) for d in (runs / "grpo-average").glob("version_*")]
-    average = runs / "grpo-average" / f"version_{max(done, default=-1) + 1}"  # lora_average never overwrites
+    done = versions(runs / "grpo-average")
+    average = runs / "grpo-average" / f"version_{version(done[-1]) + 1 if done else 0}"  # lora_average never overwrites
     run([python, "-m", "grpodx.lora_average", "--out", str(average), *map(str, checkpoints)], out / "grpo-average.log")
     return minutes, average / "checkpoints" / "last.ckpt"
 
@@ -142,9 +142,18 @@ def training_minutes(run_dir: Path) -> float:
     return (max(times) - min(times)) / 60 if times else 0.0
 
 
+def version(folder: Path) -> int:
+    """N of a Lightning run folder version_N."""
+    return int(folder.name.split("_")[1])
+
+
+def versions(run: Path) -> list[Path]:
+    """A run name's version_N folders, oldest first (by N: version_10 after version_9)."""
+    return sorted(run.glob("version_*"), key=version)
+
+
 def newest_checkpoint(runs: Path, name: str) -> Path:
-    versions = sorted((runs / name).glob("version_*"), key=lambda p: int(p.name.split("_")[1]))
-    return versions[-1] / "checkpoints" / "last.ckpt"
+    return versions(runs / name)[-1] / "checkpoints" / "last.ckpt"
 
 
 def held_out_patients(ddxplus: Path, sampled: int, recorded: int) -> dict[str, list]:

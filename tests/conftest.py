@@ -84,6 +84,17 @@ def scaled_head_copy(model_dir: str, factor: float, folder: Path) -> str:
     return str(folder)
 
 
+@pytest.fixture
+def one_demonstration(tmp_path) -> Path:
+    """A demonstrations JSONL of one single-turn episode: enough for the warm start's CLI to build."""
+    path = tmp_path / "d.jsonl"
+    turn = {"text": "<reason>r</reason>\nFinal diagnosis: Gout", "last_turn": True}
+    path.write_text(json.dumps({"case_id": "kb-train-0", "cases": "kb", "hidden_diagnosis": "Gout",
+                                "opening_statement": "Hi.", "turns": [turn], "final_diagnosis": "Gout",
+                                "top1": True, "reward": 1.0}) + "\n")
+    return path
+
+
 @pytest.fixture(scope="session")
 def tiny_doctor(tiny_model_dir):
     from grpodx.doctor import Doctor, DoctorConfig

@@ -1,6 +1,5 @@
 """The command line: seed aliases, and one clear line (exit 2, nothing written) for bad input."""
 
-import json
 import subprocess
 import sys
 
@@ -157,7 +156,7 @@ def test_malformed_ddxplus_csv_gives_one_line(ddxplus_dir, tmp_path, capsys, mon
     assert code == 2 and "header" in err and "Traceback" not in err, err
 
 
-def test_config_chooses_the_module_and_datamodule(tiny_model_dir, tmp_path):
+def test_config_chooses_the_module_and_datamodule(tiny_model_dir, one_demonstration, tmp_path):
     """configs/default.yaml has no class_path: GRPO by default; configs/warmstart.yaml names the warm start."""
     from grpodx.cli import GRPODxCLI
     from grpodx.data import CaseDataModule
@@ -172,11 +171,7 @@ def test_config_chooses_the_module_and_datamodule(tiny_model_dir, tmp_path):
                            "--model.group_size", "3", *common])
     assert type(grpo.model) is DiagnosisGRPO and type(grpo.datamodule) is CaseDataModule
     assert grpo.model.group_size == 3
-    demonstrations = tmp_path / "d.jsonl"
-    turn = {"text": "<reason>r</reason>\nFinal diagnosis: Gout", "last_turn": True}
-    demonstrations.write_text(json.dumps({"case_id": "kb-train-0", "cases": "kb", "hidden_diagnosis": "Gout",
-                                          "opening_statement": "Hi.", "turns": [turn], "final_diagnosis": "Gout",
-                                          "top1": True, "reward": 1.0}) + "\n")
+    demonstrations = one_demonstration
     warm = GRPODxCLI(run=False, parser_kwargs={"exit_on_error": False},
                      args=["--config", str(ROOT / "configs" / "warmstart.yaml"), "--data.init_args.demonstrations",
                            str(demonstrations), "--model.init_args.doctor.model", tiny_model_dir,

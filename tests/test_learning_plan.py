@@ -1,7 +1,5 @@
 """bench.learning's plan overrides are checked before anything runs."""
 
-import json
-
 import pytest
 
 from bench.learning import main
@@ -73,7 +71,7 @@ def _parsed(command, tiny_model_dir, model_prefix):
                            "--transcripts.console=false"]).config
 
 
-def test_the_averaged_plan_runs_the_four_seed_recipe_as_train_py_reads_it(tiny_model_dir, tmp_path):
+def test_the_averaged_plan_runs_the_four_seed_recipe_as_train_py_reads_it(tiny_model_dir, one_demonstration, tmp_path):
     """--plan averaged must run the commands of BENCHMARKS.md's four-seed recipe: a flag misspelt
     or left out would make the one command reproduce something else."""
     from bench.learning import PLANS, grpo_commands, warm_start_command
@@ -89,11 +87,7 @@ def test_the_averaged_plan_runs_the_four_seed_recipe_as_train_py_reads_it(tiny_m
         model = config["model"]["init_args"]
         assert model["grpo"]["beta"] == 0.1 and model["grpo"]["learning_rate"] == 3e-4
         assert model["doctor"]["dtype"] == "float32" and model["group_size"] == 4
-    demonstrations = tmp_path / "d.jsonl"
-    turn = {"text": "<reason>r</reason>\nFinal diagnosis: Gout", "last_turn": True}
-    demonstrations.write_text(json.dumps({"case_id": "kb-train-0", "cases": "kb", "hidden_diagnosis": "Gout",
-                                          "opening_statement": "Hi.", "turns": [turn], "final_diagnosis": "Gout",
-                                          "top1": True, "reward": 1.0}) + "\n")
+    demonstrations = one_demonstration
     warm = _parsed(warm_start_command("python", demonstrations, "kb", plan, runs), tiny_model_dir, "model.init_args.")
     assert warm["data"]["init_args"]["seed"] == 77 and warm["trainer"]["max_steps"] == 400
 
@@ -124,3 +118,14 @@ def test_the_curves_say_whether_grpo_validated_on_the_held_out_patients(tmp_path
     assert validates_on_held_out([[tmp_path / "held"]])
     assert not validates_on_held_out([[tmp_path / "held"], [tmp_path / "development"]])
     assert not validates_on_held_out([[tmp_path / "unknown"]])
+
+
+def test_the_newest_run_is_the_highest_version_number_not_the_last_name(tmp_path):
+    """version_10 sorts before version_9 by name; the newest checkpoint and the next average are by N."""
+    from bench.learning import newest_checkpoint, versions
+
+    for n in (0, 9, 10, 2):
+        (tmp_path / "grpo" / f"version_{n}").mkdir(parents=True)
+    assert [p.name for p in versions(tmp_path / "grpo")] == ["version_0", "version_2", "version_9", "version_10"]
+    assert newest_checkpoint(tmp_path, "grpo") == tmp_path / "grpo" / "version_10" / "checkpoints" / "last.ckpt"
+    assert versions(tmp_path / "none") == []
