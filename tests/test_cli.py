@@ -156,7 +156,7 @@ def test_malformed_ddxplus_csv_gives_one_line(ddxplus_dir, tmp_path, capsys, mon
     assert code == 2 and "header" in err and "Traceback" not in err, err
 
 
-def test_config_chooses_the_module_and_datamodule(tiny_model_dir, one_demonstration, tmp_path):
+def test_config_chooses_the_module_and_datamodule(tiny_model_dir, one_demonstration):
     """configs/default.yaml has no class_path: GRPO by default; configs/warmstart.yaml names the warm start."""
     from grpodx.cli import GRPODxCLI
     from grpodx.data import CaseDataModule
@@ -171,10 +171,9 @@ def test_config_chooses_the_module_and_datamodule(tiny_model_dir, one_demonstrat
                            "--model.group_size", "3", *common])
     assert type(grpo.model) is DiagnosisGRPO and type(grpo.datamodule) is CaseDataModule
     assert grpo.model.group_size == 3
-    demonstrations = one_demonstration
     warm = GRPODxCLI(run=False, parser_kwargs={"exit_on_error": False},
                      args=["--config", str(ROOT / "configs" / "warmstart.yaml"), "--data.init_args.demonstrations",
-                           str(demonstrations), "--model.init_args.doctor.model", tiny_model_dir,
+                           str(one_demonstration), "--model.init_args.doctor.model", tiny_model_dir,
                            "--model.init_args.doctor.lora_rank", str(TINY_LORA["lora_rank"]), *common])
     assert type(warm.model) is WarmStart and type(warm.datamodule) is DemonstrationDataModule
     import yaml

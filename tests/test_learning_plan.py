@@ -87,8 +87,7 @@ def test_the_averaged_plan_runs_the_four_seed_recipe_as_train_py_reads_it(tiny_m
         model = config["model"]["init_args"]
         assert model["grpo"]["beta"] == 0.1 and model["grpo"]["learning_rate"] == 3e-4
         assert model["doctor"]["dtype"] == "float32" and model["group_size"] == 4
-    demonstrations = one_demonstration
-    warm = _parsed(warm_start_command("python", demonstrations, "kb", plan, runs), tiny_model_dir, "model.init_args.")
+    warm = _parsed(warm_start_command("python", one_demonstration, "kb", plan, runs), tiny_model_dir, "model.init_args.")
     assert warm["data"]["init_args"]["seed"] == 77 and warm["trainer"]["max_steps"] == 400
 
 
