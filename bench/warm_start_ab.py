@@ -5,7 +5,7 @@
 The checkpoints play the same greedy episodes on `SampledDDXPlusCases.held_out(n, seed)` (seed 77:
 bench.learning's held-out patients are seed 1234 and dev_patients.csv), with bench.learning's
 evaluation. One JSON line per doctor (metrics as [lo, mean, hi], how many distinct final diagnoses
-and the most common: a warm start that collapses answers one or two), then each one minus the LAST
+and the most common with its share: a doctor that narrows onto one name shows it here), then each one minus the LAST
 (the baseline, e.g. the warm start GRPO started from) by the paired bootstrap. It chose the warm
 start's diagnosis_weight and GRPO's learning rate (BENCHMARKS.md).
 """
@@ -18,6 +18,7 @@ import json
 from pathlib import Path
 
 from bench.learning import ROOT, held_out_episodes, intervals, per_patient
+from grpodx.answer_spread import answer_spread
 from grpodx.report.intervals import paired_difference
 
 
@@ -41,8 +42,9 @@ def main(argv: list[str] | None = None) -> None:
         episodes = held_out_episodes(Path(checkpoint), patients, Path(checkpoint), base=False)["dev"]
         scores[checkpoint] = per_patient(episodes)
         finals = [e.final_diagnosis for e in episodes]
+        spread = answer_spread(finals)
         print(json.dumps({"checkpoint": checkpoint, **intervals(scores[checkpoint]),
-                          "distinct_finals": len({f for f in finals if f}),
+                          "distinct_finals": spread.distinct, "top_final_share": round(spread.top_share, 4),
                           "most_common": collections.Counter(finals).most_common(5)}), flush=True)
     baseline = scores[args.checkpoints[-1]]
     for checkpoint in args.checkpoints[:-1]:

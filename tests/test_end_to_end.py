@@ -12,8 +12,8 @@ from tests.conftest import ROOT
 pytestmark = pytest.mark.slow
 
 REQUIRED_TAGS = {"train/reward", "train/reward_std", "train/accuracy", "train/turns", "train/loss", "train/kl",
-                 "train/clip_ratio", "train/zero_std_groups", "train/doctor_tokens_per_s", "val/accuracy",
-                 "val/reward"}
+                 "train/top_final_share", "val/top_final_share", "train/clip_ratio", "train/zero_std_groups",
+                 "train/doctor_tokens_per_s", "val/accuracy", "val/reward"}
 SECRET = "sk-test-DO-NOT-WRITE-0123456789"
 
 
