@@ -26,7 +26,8 @@ class AnswerSpread:
 def answer_spread(finals: Iterable[str | None]) -> AnswerSpread:
     """Spread of final diagnoses, compared after the name normalisation the judge uses, so
     'Possible GERD.' and 'gerd' are one answer; episodes without a final are left out."""
-    counts = Counter(normalise_name(f) for f in finals if f is not None and normalise_name(f))
+    names = (normalise_name(f) for f in finals if f is not None)
+    counts = Counter(name for name in names if name)
     if not counts:
         return AnswerSpread(0.0, 0, None)
     top, n = counts.most_common(1)[0]
